@@ -1,0 +1,198 @@
+"""`voordeur <command>`: everyday tasks in one place.
+
+    setup      create/update both virtual environments (idempotent)
+    train      train the Rasa model when training data or config changed
+    run        set up, train, migrate and run the whole system locally; open the chat
+    shell      chat in the terminal with a running system (rasa shell)
+    test       everything CI runs: lint, type checks, unit/API tests (SQLite + PostgreSQL),
+               data validation, story tests and end-to-end tests
+    user       create a staff user and print its token (handover API)
+    seed-demo  create demo staff users for the local run
+    purge      enforce retention: delete expired handovers and transcripts
+    bench      print benchmark figures (NLU cross-validation, API latency)
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from voordeur_cli import envs, system
+from voordeur_cli.paths import BOT, MODELS, REPO, TRAINING_DATA, VAR, api_bin, rasa_bin
+
+DEV_STAFF_TOKENS = {
+    "VOORDEUR_DEMO_TOKEN_PEEL61": "dev-staff-peel61",
+    "VOORDEUR_DEMO_TOKEN_HELMOND": "dev-staff-helmond-wijkteam",
+}
+
+
+def _rasa_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+
+
+def latest_model() -> Path | None:
+    models = sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+def train(force: bool = False) -> Path:
+    """Trains unless Rasa's own fingerprint says the newest model is current."""
+    envs.ensure_rasa_env()
+    cmd = [str(rasa_bin("rasa")), "train", "--config", str(BOT / "config.yml"),
+           "--domain", str(BOT / "domain"), "--out", str(MODELS),
+           "--data", *[str(p) for p in TRAINING_DATA]]
+    if force:
+        cmd.append("--force")
+    print("Training (skipped by Rasa when nothing changed) ...", flush=True)
+    subprocess.run(cmd, cwd=REPO, env=_rasa_env(), check=True)
+    model = latest_model()
+    if model is None:
+        raise SystemExit("training produced no model")
+    return model
+
+
+def cmd_setup(_: argparse.Namespace) -> int:
+    envs.ensure_all()
+    print("Both environments are ready: .venv-rasa and .venv-api")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    print(f"Model: {train(force=args.force)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from voordeur_cli.stack import StackConfig, running_stack
+    from voordeur_cli.webchat import serve_webchat
+
+    envs.ensure_all()
+    model = train()
+    cfg = StackConfig(model=model, api_port=args.api_port, rasa_port=args.rasa_port,
+                      actions_port=args.actions_port,
+                      extra_env=dict(DEV_STAFF_TOKENS))
+    print("Starting handover API, action server and Rasa (the first start takes a minute) ...")
+    with running_stack(cfg):
+        subprocess.run([str(api_bin()), "-m", "handover_api.cli", "seed-demo"], cwd=REPO,
+                       env=cfg.environment(), check=True)
+        server = serve_webchat(args.web_port, cfg.rasa_url)
+        url = f"http://127.0.0.1:{args.web_port}/"
+        print(f"""
+Voordeur is running.
+  Chat in the browser:   {url}   (demo municipal page with the chat widget)
+  Chat in the terminal:  ./voordeur shell
+  Chat over HTTP:        curl -s {cfg.rasa_url}/webhooks/rest/webhook \\
+                           -d '{{"sender": "demo", "message": "hallo"}}'
+  Staff inbox (API):     {cfg.api_url}/docs  — demo staff tokens:
+                           Peel 6.1 (regional):  {DEV_STAFF_TOKENS['VOORDEUR_DEMO_TOKEN_PEEL61']}
+                           Helmond wijkteam:     {DEV_STAFF_TOKENS['VOORDEUR_DEMO_TOKEN_HELMOND']}
+  Logs:                  {cfg.var_dir / 'logs'}
+Press Ctrl+C to stop.""", flush=True)
+        if not args.no_browser and os.environ.get("DISPLAY"):
+            import webbrowser
+
+            webbrowser.open(url)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("Stopping ...")
+        finally:
+            server.shutdown()
+    return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """Talks to the running Rasa server, like `rasa shell` but without loading a second model."""
+    cmd = [str(rasa_bin("python")), "-m", "voordeur_cli.terminal_chat", "--url",
+           f"http://127.0.0.1:{args.rasa_port}"]
+    return subprocess.run(cmd, cwd=REPO, env=_rasa_env(), check=False).returncode
+
+
+def _api_cli(*args: str) -> int:
+    envs.ensure_api_env()
+    VAR.mkdir(exist_ok=True)
+    return subprocess.run([str(api_bin()), "-m", "handover_api.cli", *args], cwd=REPO,
+                          check=False).returncode
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    extra = ["--team", args.team] if args.team else []
+    return _api_cli("create-user", "--username", args.username, "--organisation",
+                    args.organisation, "--display-name", args.display_name or args.username,
+                    *extra)
+
+
+def cmd_seed_demo(_: argparse.Namespace) -> int:
+    os.environ.update(DEV_STAFF_TOKENS)
+    return _api_cli("seed-demo")
+
+
+def cmd_purge(_: argparse.Namespace) -> int:
+    return _api_cli("purge")
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from voordeur_cli.testing import run_all
+
+    return run_all(quick=args.quick)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from voordeur_cli.testing import run_bench
+
+    return run_bench(args.what)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voordeur", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("setup", help="create/update the virtual environments").set_defaults(
+        func=cmd_setup)
+    p = sub.add_parser("train", help="train the Rasa model if needed")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("run", help="run the whole system locally and open the chat")
+    p.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", 8000)))
+    p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    p.add_argument("--actions-port", type=int,
+                   default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    p.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("shell", help="chat in the terminal with the running system")
+    p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    p.set_defaults(func=cmd_shell)
+    p = sub.add_parser("test", help="run everything CI runs")
+    p.add_argument("--quick", action="store_true",
+                   help="skip training, story tests and end-to-end tests")
+    p.set_defaults(func=cmd_test)
+    p = sub.add_parser("user", help="create a staff user and print its bearer token")
+    p.add_argument("--username", required=True)
+    p.add_argument("--organisation", required=True, help="organisation id from data/regions")
+    p.add_argument("--team")
+    p.add_argument("--display-name")
+    p.set_defaults(func=cmd_user)
+    sub.add_parser("seed-demo", help="demo staff users").set_defaults(func=cmd_seed_demo)
+    sub.add_parser("purge", help="enforce the retention period").set_defaults(func=cmd_purge)
+    p = sub.add_parser("bench", help="print benchmark figures")
+    p.add_argument("what", nargs="?", default="all", choices=["all", "nlu", "api"])
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except subprocess.CalledProcessError as exc:
+        print(f"voordeur: step failed: {' '.join(map(str, exc.cmd))} (exit {exc.returncode})",
+              file=sys.stderr)
+        return exc.returncode or 1
+
+
+__all__ = ["main", "system"]

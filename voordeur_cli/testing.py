@@ -1,0 +1,119 @@
+"""The test command: every check CI runs, in the order that fails fastest.
+
+Each step runs in the environment it belongs to; the summary at the end names the steps that
+failed. PostgreSQL is required here (VOORDEUR_REQUIRE_PG=1): the production profile is tested,
+not assumed.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from voordeur_cli import envs, system
+from voordeur_cli.paths import BOT, REPO, TRAINING_DATA, api_bin, rasa_bin
+
+Step = tuple[str, Callable[[], bool]]
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> bool:
+    print("  $", " ".join(str(c) for c in cmd), flush=True)
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2",
+                "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **(env or {})}
+    return subprocess.run([str(c) for c in cmd], cwd=REPO, env=full_env,
+                          check=False).returncode == 0
+
+
+def _postgres() -> bool:
+    return system.ensure_postgres()
+
+
+def _lint() -> bool:
+    ruff = api_bin("ruff")
+    targets = ["actions", "handover_api", "voordeur_cli", "bot", "tests", "voordeur"]
+    return all([
+        _run([ruff, "check", *targets]),
+        _run([ruff, "format", "--check", *targets]),
+        _run([api_bin("mypy"), "--config-file", "handover_api/mypy.ini", "handover_api"]),
+    ])
+
+
+def _api_tests() -> bool:
+    return _run([api_bin("python"), "-m", "pytest", "tests/handover_api", "-q", "-p",
+                 "no:cacheprovider"], env={"VOORDEUR_REQUIRE_PG": "1"})
+
+
+def _validate_data() -> bool:
+    return _run([rasa_bin("rasa"), "data", "validate",
+                 "--config", BOT / "config.yml", "--domain", BOT / "domain",
+                 "--data", *TRAINING_DATA])
+
+
+def _rasa_side_tests() -> bool:
+    return _run([rasa_bin("python"), "-m", "pytest", "tests/actions", "tests/bot", "tests/data",
+                 "-q", "-p", "no:cacheprovider"])
+
+
+def _train() -> bool:
+    from voordeur_cli.main import train
+
+    train()
+    return True
+
+
+def _story_tests() -> bool:
+    from voordeur_cli.main import latest_model
+
+    return _run([rasa_bin("rasa"), "test", "core", "--model", latest_model(),
+                 "--stories", "tests/bot/stories",
+                 "--fail-on-prediction-errors", "--out", "results/core"])
+
+
+def _e2e() -> bool:
+    return _run([api_bin("python"), "-m", "pytest", "tests/e2e", "-q", "-p",
+                 "no:cacheprovider"])
+
+
+def run_all(quick: bool = False) -> int:
+    started = time.monotonic()
+    envs.ensure_all()
+    steps: list[Step] = [
+        ("postgresql", _postgres),
+        ("lint and types", _lint),
+        ("handover API tests", _api_tests),
+        ("training data validation", _validate_data),
+        ("actions and NLU component tests", _rasa_side_tests),
+    ]
+    if not quick:
+        steps += [("training", _train), ("story tests", _story_tests),
+                  ("end-to-end", _e2e)]
+    results: list[tuple[str, bool]] = []
+    for name, step in steps:
+        print(f"\n=== {name}", flush=True)
+        try:
+            ok = step()
+        except Exception as exc:  # a crashing step is a failed step, and the rest still run
+            print(f"  {name} crashed: {exc!r}", flush=True)
+            ok = False
+        results.append((name, ok))
+    failed = [name for name, ok in results if not ok]
+    print(f"\n=== summary ({time.monotonic() - started:.0f} s)")
+    for name, ok in results:
+        print(f"  {'ok  ' if ok else 'FAIL'}  {name}")
+    print(f"steps: {len(results) - len(failed)} passed, {len(failed)} failed", flush=True)
+    return 1 if failed else 0
+
+
+def run_bench(what: str) -> int:
+    envs.ensure_all()
+    ok = True
+    if what in ("all", "api"):
+        ok &= _run([api_bin("python"), "tests/bench/api_latency.py"])
+    if what in ("all", "nlu"):
+        ok &= _run([rasa_bin("python"), "tests/bench/nlu_crossval.py"])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(run_all())
