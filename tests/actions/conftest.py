@@ -1,0 +1,101 @@
+"""Builders for rasa_sdk trackers and a fake handover API, so actions are tested without Rasa
+running and without the real API (which has its own tests)."""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+
+def make_tracker(
+    *,
+    text: str = "",
+    intent: str = "inform",
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    channel: str | None = "web",
+    events: list[dict[str, Any]] | None = None,
+    active_loop: str | None = None,
+    sender_id: str = "test-conversation",
+) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+        "metadata": {"channel": channel} if channel else {},
+    }
+    now = time.time()
+    history = events if events is not None else [
+        {"event": "user", "text": text, "timestamp": now, "parse_data": latest,
+         "input_channel": "rest"},
+    ]
+    return Tracker(
+        sender_id=sender_id,
+        slots=slots or {},
+        latest_message=latest,
+        events=history,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+class FakeHandoverApi:
+    """A local aiohttp server that behaves like POST /api/v1/handovers (idempotency included)."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, dict[str, Any]] = {}
+        self.requests: list[dict[str, Any]] = []
+        self.fail_with: int | None = None
+        self.conflict_references: set[str] = set()
+
+    async def create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append({"headers": dict(request.headers), "body": body})
+        if self.fail_with:
+            return web.json_response({"detail": "failure"}, status=self.fail_with)
+        if request.headers.get("Authorization") != "Bearer test-service-token":
+            return web.json_response({"detail": "unauthorised"}, status=401)
+        key = request.headers["Idempotency-Key"]
+        if key in self.by_key:
+            return web.json_response(self.by_key[key], status=200)
+        if body.get("reference") in self.conflict_references:
+            return web.json_response({"detail": "reference taken"}, status=409)
+        created = {**body, "id": f"id-{len(self.by_key) + 1}", "status": "new"}
+        self.by_key[key] = created
+        return web.json_response(created, status=201)
+
+
+@pytest.fixture
+async def fake_api(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> AsyncIterator[FakeHandoverApi]:
+    api = FakeHandoverApi()
+    app = web.Application()
+    app.router.add_post("/api/v1/handovers", api.create)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    monkeypatch.setenv("HANDOVER_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("VOORDEUR_SERVICE_TOKEN", "test-service-token")
+    monkeypatch.setenv("VOORDEUR_OUTBOX", str(tmp_path / "outbox.sqlite3"))
+    monkeypatch.setenv("VOORDEUR_HTTP_TIMEOUT", "2")
+    yield api
+    await runner.cleanup()
+    await asyncio.sleep(0)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True)
