@@ -1,0 +1,67 @@
+"""End-to-end: the real handover API, action server and Rasa server as separate processes on
+free ports, with a fresh SQLite database per test session. Needs a trained model (the test
+command trains first)."""
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from voordeur_cli.main import latest_model
+from voordeur_cli.paths import REPO, api_bin
+from voordeur_cli.stack import StackConfig, free_port, running_stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
+    model = latest_model()
+    assert model is not None, "no trained model: run ./voordeur train first"
+    var_dir = tmp_path_factory.mktemp("var")
+    cfg = StackConfig(
+        model=model, api_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
+        var_dir=var_dir, service_token="e2e-service-token", env="test",
+    )
+    try:
+        with running_stack(cfg, log_dir=var_dir / "logs"):
+            yield cfg
+    finally:
+        for log in sorted((var_dir / "logs").glob("*.log")):
+            print(f"--- {log.name} (last lines)")
+            print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+
+
+def staff_token(cfg: StackConfig, username: str, organisation: str) -> str:
+    """Creates a staff user through the real CLI and returns the printed bearer token."""
+    out = subprocess.run(
+        [str(api_bin()), "-m", "handover_api.cli", "create-user", "--username", username,
+         "--organisation", organisation, "--display-name", username],
+        cwd=REPO, env=cfg.environment(), check=True, capture_output=True, text=True,
+    ).stdout
+    tokens = [word for line in out.splitlines() for word in line.split() if len(word) >= 32]
+    assert tokens, f"no token printed by create-user: {out!r}"
+    return tokens[-1]
+
+
+class Chat:
+    """One resident talking to the REST channel."""
+
+    def __init__(self, cfg: StackConfig, sender: str, channel: str = "web") -> None:
+        self.url = f"{cfg.rasa_url}/webhooks/rest/webhook"
+        self.sender = sender
+        self.channel = channel
+
+    def say(self, text: str) -> list[dict]:
+        resp = httpx.post(self.url, json={"sender": self.sender, "message": text,
+                                          "metadata": {"channel": self.channel}}, timeout=60)
+        resp.raise_for_status()
+        return resp.json()
+
+    @staticmethod
+    def text(messages: list[dict]) -> str:
+        return "\n".join(m.get("text", "") for m in messages)
+
+
+def model_dir() -> Path:
+    return REPO / "models"
