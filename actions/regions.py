@@ -1,0 +1,464 @@
+"""Region configuration: municipalities, organisations and who handles which service.
+
+Configuration is data (``data/regions/<region_id>.yml``), never code: a municipality that changes
+its cafetariamodel choice (e.g. doing schuldhulp intake locally) edits YAML only. Loading is
+strict (pydantic v1, unknown fields forbidden, cross references checked) so that a typo in a
+team id fails at start-up, naming file and field, instead of misrouting a resident's handover.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Literal, Optional, Tuple, get_args
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, root_validator, validator
+
+Service = Literal[
+    "information",
+    "bijstand_intake",
+    "bijzondere_bijstand",
+    "minimaregelingen",
+    "schuldhulp",
+    "wmo",
+    "jeugd",
+    "werk",
+]
+SERVICES: Tuple[str, ...] = get_args(Service)
+Level = Literal["regional", "local"]
+
+_REPO = Path(__file__).resolve().parent.parent
+_GM_CODE = re.compile(r"^GM\d{4}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class RegionConfigError(ValueError):
+    """A region file is invalid; ``file`` and ``field`` say where, for the person editing it."""
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        super().__init__(f"{file}: {field}: {message}")
+        self.file = file
+        self.field = field
+
+
+class _Model(BaseModel):
+    class Config:
+        extra = "forbid"  # a misspelt key is an error, not a silently ignored setting
+        allow_mutation = False
+
+
+class Contact(_Model):
+    """Contact details; ``example: true`` marks data nobody verified (must not be trusted).
+
+    ``verified_fields`` lists fields that are real even when the rest is example data
+    (typically the municipality's own website).
+    """
+
+    phone: Optional[str] = None
+    website: Optional[str] = None
+    address: Optional[str] = None
+    hours: Optional[str] = None
+    example: bool = True
+    verified_fields: List[Literal["phone", "website", "address", "hours"]] = []
+
+    def is_example(self, field: str) -> bool:
+        """Whether the value of ``field`` is example data."""
+        return self.example and field not in self.verified_fields
+
+
+class TeamRef(_Model):
+    organisation: str
+    team: str
+
+
+class Team(_Model):
+    id: str
+    name: str
+    services: List[Service] = []  # services this team handles for its organisation
+    contact: Optional[Contact] = None
+
+
+class Organisation(_Model):
+    id: str
+    name: str
+    level: Level
+    kind: Literal[
+        "werk_inkomen", "gemeente", "sociaal_team", "werkgeversservice", "sw_bedrijf"
+    ] = "gemeente"
+    serves: List[str] = []  # municipalities served, also ones outside this configuration
+    teams: List[Team] = Field(..., min_items=1)
+    contact: Optional[Contact] = None
+
+    @validator("id")
+    def _id_format(cls, value: str) -> str:  # noqa: N805
+        if not _ID.match(value):
+            raise ValueError("lowercase letters, digits, '-' and '_' only")
+        return value
+
+    @validator("teams")
+    def _unique_teams(cls, teams: List[Team]) -> List[Team]:  # noqa: N805
+        ids = [t.id for t in teams]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"duplicate team id in {ids}")
+        return teams
+
+    def team(self, team_id: str) -> Team:
+        """The team with this id; KeyError if the organisation has none."""
+        for team in self.teams:
+            if team.id == team_id:
+                return team
+        raise KeyError(f"{self.id}/{team_id}")
+
+
+class Municipality(_Model):
+    code: str
+    name: str
+    region_id: str = ""  # filled in from the file's region
+    places: List[str] = Field(..., min_items=1)
+    aliases: List[str] = []
+    postcode_ranges: List[Tuple[int, int]] = []
+    local_team: TeamRef
+    local_teams: Dict[Service, TeamRef] = {}  # per-service local destination, else local_team
+    services: Dict[Service, Level]
+    contact: Contact
+
+    @validator("code")
+    def _code_format(cls, value: str) -> str:  # noqa: N805
+        if not _GM_CODE.match(value):
+            raise ValueError(f"not a CBS municipality code (GM + 4 digits): {value!r}")
+        return value
+
+    @validator("services")
+    def _all_services(cls, services: Dict[str, str]) -> Dict[str, str]:  # noqa: N805
+        missing = [s for s in SERVICES if s not in services]
+        if missing:
+            raise ValueError(f"missing service(s): {', '.join(missing)}")
+        return services
+
+    @validator("postcode_ranges", each_item=True)
+    def _range(cls, value: Tuple[int, int]) -> Tuple[int, int]:  # noqa: N805
+        low, high = value
+        if not 1000 <= low <= high <= 9999:
+            raise ValueError(f"bad 4-digit postcode range {value}")
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _local_teams_are_local(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
+        for service in values["local_teams"]:
+            if values["services"].get(service) != "local":
+                raise ValueError(f"local_teams.{service}: service is not configured 'local'")
+        return values
+
+    @validator("contact")
+    def _reachable(cls, contact: Contact) -> Contact:  # noqa: N805
+        if not contact.phone or not contact.website:
+            raise ValueError("a municipality needs a phone number and a website")
+        return contact
+
+
+class Region(_Model):
+    id: str
+    name: str
+    regional_organisation: str
+    employer_service: TeamRef
+    sheltered_work: Optional[str] = None  # sw-bedrijf organisation id (beschut werk)
+    youth_desk: Optional[TeamRef] = None  # e.g. a Jongerenloket for people under 27
+    municipalities: List[str] = []  # CBS codes, filled in from the file
+
+
+class _RegionFile(_Model):
+    postcode_ranges_verified: bool
+    region: Region
+    organisations: List[Organisation] = []
+    municipalities: List[Municipality] = Field(..., min_items=1)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a service for a municipality is handled (the handover contract's destination)."""
+
+    level: str
+    organisation: str
+    team: str
+    organisation_name: str
+    team_name: str
+
+    @property
+    def label(self) -> str:
+        """The name a resident is told: the team's name (written to stand on its own)."""
+        return self.team_name or self.organisation_name
+
+
+def normalise(text: str) -> str:
+    """Lowercase, without diacritics and punctuation, single spaces: how names are compared."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+# Place names that are also ordinary Dutch words ("met vriendelijke groet"): they only count
+# when the message is just the name or a location word ("in", "uit", ...) precedes it.
+_COMMON_WORD_PLACES = frozenset({"groet", "handel", "tempel", "graft", "noordeinde", "bergen"})
+_LOCATION_CUES = frozenset(
+    {"in", "uit", "te", "bij", "naar", "gemeente", "woonplaats", "woon", "plaats", "dorp"}
+)
+_POSTCODE = re.compile(r"\b([1-9]\d{3})\s?([a-z]{2})\b")
+_BARE_POSTCODE = re.compile(r"^(?:postcode\s*)?([1-9]\d{3})$")
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (a swap of two letters counts as one typo)."""
+    prev2: List[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class RegionConfig:
+    """All configured regions, organisations and municipalities, with look-ups."""
+
+    def __init__(
+        self,
+        regions: Dict[str, Region],
+        organisations: Dict[str, Organisation],
+        municipalities: List[Municipality],
+    ) -> None:
+        self.regions = regions
+        self.organisations = organisations
+        self.municipalities = municipalities
+        self._by_code = {m.code: m for m in municipalities}
+        self._names: Dict[str, str] = {}  # normalised name/place/alias -> CBS code
+        for m in municipalities:
+            for name in (m.name, *m.places, *m.aliases):
+                self._names[normalise(name)] = m.code
+
+    def municipality(self, code: str) -> Municipality:
+        """The municipality with this CBS code ('GM0794'); KeyError if not configured."""
+        return self._by_code[code]
+
+    def organisation(self, org_id: str) -> Organisation:
+        return self.organisations[org_id]
+
+    def region(self, region_id: str) -> Region:
+        return self.regions[region_id]
+
+    def team(self, ref: TeamRef) -> Team:
+        return self.organisations[ref.organisation].team(ref.team)
+
+    def destination_for_team(self, org_id: str, team_id: str) -> Destination:
+        org = self.organisations[org_id]
+        return Destination(org.level, org.id, team_id, org.name, org.team(team_id).name)
+
+    def destination_for(self, municipality_code: str, service: str) -> Destination:
+        """Who handles ``service`` for this municipality, following its configured level.
+
+        Regional: the region's work & income organisation, the team that lists the service
+        (else its first team). Local: the per-service local team, else the municipality's
+        local team.
+        """
+        if service not in SERVICES:
+            raise KeyError(f"unknown service {service!r}")
+        municipality = self._by_code[municipality_code]
+        if municipality.services[service] == "local":
+            ref = municipality.local_teams.get(service) or municipality.local_team  # type: ignore
+            return self.destination_for_team(ref.organisation, ref.team)
+        org = self.organisations[self.regions[municipality.region_id].regional_organisation]
+        team = next((t for t in org.teams if service in t.services), org.teams[0])
+        return Destination("regional", org.id, team.id, org.name, team.name)
+
+    def find_municipality(self, text: Optional[str]) -> Optional[Municipality]:
+        """The municipality a resident means in free text, or None.
+
+        Tries, in order: a postcode ('5708 AB', '5708ab', or just '5708'), an exact name,
+        place or alias (the earliest in the text, the longest at one position, so that
+        'Mierlo-Hout' is Helmond and 'Helmond-Noord' is Helmond), then a light typo match on
+        the words after 'in'/'uit'/'te' or on a short message.
+        """
+        norm = normalise(text or "")
+        if not norm:
+            return None
+        return self._by_postcode(norm) or self._by_name(norm) or self._by_typo(norm)
+
+    def _by_postcode(self, norm: str) -> Optional[Municipality]:
+        numbers = [int(m.group(1)) for m in _POSTCODE.finditer(norm)]
+        bare = _BARE_POSTCODE.match(norm)
+        if bare:
+            numbers.append(int(bare.group(1)))
+        for number in numbers:
+            for m in self.municipalities:
+                if any(low <= number <= high for low, high in m.postcode_ranges):
+                    return m
+        return None
+
+    def _by_name(self, norm: str) -> Optional[Municipality]:
+        words = norm.split()
+        best: Optional[Tuple[int, int, str]] = None
+        for name, code in self._names.items():
+            size = len(name.split())
+            for start in range(len(words) - size + 1):
+                if " ".join(words[start : start + size]) != name:
+                    continue
+                if name in _COMMON_WORD_PLACES and not (
+                    len(words) <= 2 or (start > 0 and words[start - 1] in _LOCATION_CUES)
+                ):
+                    continue
+                key = (start, -len(name), code)
+                if best is None or key < best:
+                    best = key
+                break
+        return self._by_code[best[2]] if best else None
+
+    def _by_typo(self, norm: str) -> Optional[Municipality]:
+        words = norm.split()
+        starts = [i + 1 for i, w in enumerate(words[:-1]) if w in _LOCATION_CUES]
+        if len(words) <= 3:
+            starts.append(0)
+        best: Optional[Tuple[int, str]] = None
+        for start in starts:
+            for size in (1, 2, 3):
+                candidate = " ".join(words[start : start + size])
+                if start + size > len(words):
+                    break
+                for name, code in self._names.items():
+                    if len(name) < 5 or name in _COMMON_WORD_PLACES or name[0] != candidate[0]:
+                        continue
+                    allowed = 1 if len(name) < 8 else 2
+                    distance = _edit_distance(candidate, name)
+                    if distance <= allowed and (best is None or distance < best[0]):
+                        best = (distance, code)
+        return self._by_code[best[1]] if best else None
+
+
+def _field_path(loc: Tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "__root__":
+            path += f".{part}" if path else str(part)
+    return path or "(file)"
+
+
+def _load_file(path: Path) -> _RegionFile:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RegionConfigError(path.name, "(file)", f"invalid YAML: {exc}") from exc
+    try:
+        parsed = _RegionFile.parse_obj(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise RegionConfigError(path.name, _field_path(first["loc"]), first["msg"]) from exc
+    if parsed.region.id != path.stem:
+        raise RegionConfigError(path.name, "region.id", f"must equal the file name {path.stem!r}")
+    return parsed
+
+
+def _check_ref(
+    file: str, field: str, ref: TeamRef, orgs: Dict[str, Organisation]
+) -> None:
+    if ref.organisation not in orgs:
+        raise RegionConfigError(file, f"{field}.organisation", f"unknown {ref.organisation!r}")
+    try:
+        orgs[ref.organisation].team(ref.team)
+    except KeyError:
+        raise RegionConfigError(
+            file, f"{field}.team", f"organisation {ref.organisation!r} has no team {ref.team!r}"
+        ) from None
+
+
+def _build(files: List[Tuple[str, _RegionFile]]) -> RegionConfig:
+    """Cross-file checks: unique ids, resolvable references, no place or postcode claimed twice."""
+    orgs: Dict[str, Organisation] = {}
+    for file, parsed in files:
+        for i, org in enumerate(parsed.organisations):
+            if org.id in orgs:
+                raise RegionConfigError(file, f"organisations[{i}].id", f"duplicate {org.id!r}")
+            orgs[org.id] = org
+    regions: Dict[str, Region] = {}
+    municipalities: List[Municipality] = []
+    owner_of_name: Dict[str, str] = {}
+    ranges: List[Tuple[int, int, str]] = []
+    for file, parsed in files:
+        region = parsed.region
+        if region.regional_organisation not in orgs:
+            raise RegionConfigError(
+                file, "region.regional_organisation", f"unknown {region.regional_organisation!r}"
+            )
+        if region.sheltered_work and region.sheltered_work not in orgs:
+            raise RegionConfigError(file, "region.sheltered_work", "unknown organisation")
+        _check_ref(file, "region.employer_service", region.employer_service, orgs)
+        if region.youth_desk:
+            _check_ref(file, "region.youth_desk", region.youth_desk, orgs)
+        codes = []
+        for i, m in enumerate(parsed.municipalities):
+            field = f"municipalities[{i}]"
+            if m.code in {x.code for x in municipalities}:
+                raise RegionConfigError(file, f"{field}.code", f"duplicate {m.code}")
+            _check_ref(file, f"{field}.local_team", m.local_team, orgs)
+            for service, ref in m.local_teams.items():
+                _check_ref(file, f"{field}.local_teams.{service}", ref, orgs)
+            for kind in ("places", "aliases"):
+                for j, name in enumerate(getattr(m, kind)):
+                    key = normalise(name)
+                    other = owner_of_name.get(key)
+                    if other and other != m.code:
+                        raise RegionConfigError(
+                            file, f"{field}.{kind}[{j}]", f"{name!r} already belongs to {other}"
+                        )
+                    owner_of_name[key] = m.code
+            key = normalise(m.name)
+            if owner_of_name.get(key, m.code) != m.code:
+                raise RegionConfigError(file, f"{field}.name", f"{m.name!r} is used elsewhere")
+            owner_of_name[key] = m.code
+            for j, (low, high) in enumerate(m.postcode_ranges):
+                for o_low, o_high, o_code in ranges:
+                    if low <= o_high and o_low <= high:
+                        raise RegionConfigError(
+                            file, f"{field}.postcode_ranges[{j}]", f"overlaps range of {o_code}"
+                        )
+                ranges.append((low, high, m.code))
+            municipalities.append(m.copy(update={"region_id": region.id}))
+            codes.append(m.code)
+        if region.id in regions:
+            raise RegionConfigError(file, "region.id", f"duplicate region {region.id!r}")
+        regions[region.id] = region.copy(update={"municipalities": codes})
+    return RegionConfig(regions, orgs, municipalities)
+
+
+_CACHE: Dict[Path, RegionConfig] = {}
+
+
+def default_regions_dir() -> Path:
+    """``$VOORDEUR_DATA_DIR/regions``, default ``<repo>/data/regions``."""
+    return Path(os.environ.get("VOORDEUR_DATA_DIR", _REPO / "data")) / "regions"
+
+
+def load_regions(directory: Optional[os.PathLike[str] | str] = None) -> RegionConfig:
+    """Load and validate every ``*.yml`` in ``directory``; cached per resolved path.
+
+    Raises RegionConfigError (file + field) on any invalid or inconsistent configuration.
+    """
+    path = Path(directory) if directory is not None else default_regions_dir()
+    path = path.resolve()
+    if path not in _CACHE:
+        files = sorted(path.glob("*.yml"))
+        if not files:
+            raise RegionConfigError(str(path), "(directory)", "no region files (*.yml)")
+        _CACHE[path] = _build([(f.name, _load_file(f)) for f in files])
+    return _CACHE[path]
+
+
+def clear_cache() -> None:
+    """Forget loaded configurations (tests, or a reload after editing YAML)."""
+    _CACHE.clear()

@@ -1,0 +1,252 @@
+"""Region configuration: the contract's municipalities, routing per access model, and that a
+resident's free-text answer ("ik woon in Mierlo", "5708 AB") finds the right municipality."""
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+from actions.regions import (
+    SERVICES,
+    RegionConfig,
+    RegionConfigError,
+    clear_cache,
+    default_regions_dir,
+    load_regions,
+)
+
+# shared/contract/regions.md
+EXPECTED = {
+    "peelland": {
+        "Asten": "GM0743", "Deurne": "GM0762", "Gemert-Bakel": "GM1652", "Helmond": "GM0794",
+        "Laarbeek": "GM1659", "Someren": "GM0847", "Geldrop-Mierlo": "GM1771",
+    },
+    "ijmond": {"Velsen": "GM0453", "Beverwijk": "GM0375", "Heemskerk": "GM0396",
+               "Uitgeest": "GM0450"},
+    "regio_alkmaar": {"Alkmaar": "GM0361", "Dijk en Waard": "GM1980", "Bergen (NH)": "GM0373",
+                      "Heiloo": "GM0399", "Castricum": "GM0383"},
+    "woerden": {"Bodegraven-Reeuwijk": "GM1901", "Montfoort": "GM0335", "Oudewater": "GM0589",
+                "Woerden": "GM0632"},
+}
+PEEL_SIX = ["GM0743", "GM0762", "GM1652", "GM0794", "GM1659", "GM0847"]
+WORK_AND_INCOME = ["bijstand_intake", "bijzondere_bijstand", "werk"]
+
+
+@pytest.fixture(scope="module")
+def cfg() -> RegionConfig:
+    return load_regions()
+
+
+def test_every_contract_municipality_with_cbs_code_and_region(cfg: RegionConfig) -> None:
+    expected = {
+        code: (name, region) for region, ms in EXPECTED.items() for name, code in ms.items()
+    }
+    assert {m.code for m in cfg.municipalities} == set(expected)
+    for m in cfg.municipalities:
+        assert (m.name, m.region_id) == expected[m.code]
+        assert cfg.municipality(m.code) is m
+    for region_id, ms in EXPECTED.items():
+        assert sorted(cfg.region(region_id).municipalities) == sorted(ms.values())
+    with pytest.raises(KeyError):
+        cfg.municipality("GM9999")
+
+
+def test_every_service_configured_and_routable(cfg: RegionConfig) -> None:
+    for m in cfg.municipalities:
+        assert set(m.services) == set(SERVICES)
+        assert m.places and m.postcode_ranges
+        for service in SERVICES:
+            dest = cfg.destination_for(m.code, service)
+            assert dest.level == m.services[service]
+            team = cfg.organisation(dest.organisation).team(dest.team)
+            assert team.name == dest.team_name
+        cfg.team(m.local_team)
+
+
+def test_access_model(cfg: RegionConfig) -> None:
+    """Work & income regional (Peel 6.1 for the six, bought in by Geldrop-Mierlo); WMO/jeugd
+    local; Geldrop-Mierlo's team shared with its neighbours; IASZ vs Bodegraven-Reeuwijk."""
+    for code in [*PEEL_SIX, "GM1771"]:
+        for service in WORK_AND_INCOME:
+            assert cfg.destination_for(code, service).organisation == "peel61"
+        assert cfg.destination_for(code, "wmo").level == "local"
+        assert cfg.destination_for(code, "jeugd").level == "local"
+    gm = cfg.destination_for("GM1771", "wmo").organisation
+    assert gm not in {cfg.destination_for(c, "wmo").organisation for c in PEEL_SIX}
+    assert "Nuenen" in cfg.organisation(gm).serves
+    for code in EXPECTED["ijmond"].values():
+        assert cfg.destination_for(code, "bijstand_intake").organisation == "werkplein-ijmond"
+    assert cfg.team(cfg.region("ijmond").youth_desk).name.lower().count("jongerenloket") == 1
+    for code in ["GM0335", "GM0589", "GM0632"]:
+        assert cfg.destination_for(code, "bijstand_intake").organisation == "iasz"
+    assert cfg.destination_for("GM1901", "bijstand_intake").organisation == "bodegraven-reeuwijk-wi"
+    alkmaar_local = [
+        (m.code, s) for m in cfg.municipalities if m.region_id == "regio_alkmaar"
+        for s in ("schuldhulp", "minimaregelingen", "bijzondere_bijstand")
+        if m.services[s] == "local"
+    ]
+    assert alkmaar_local, "at least one voorportaal handles a service locally (example)"
+    assert cfg.destination_for("GM0361", "schuldhulp").team == "voorportaal"
+    for region in cfg.regions.values():
+        assert cfg.organisation(region.regional_organisation).level == "regional"
+        assert cfg.team(region.employer_service)
+    assert cfg.team(cfg.region("peelland").employer_service).name == "Werkgeversplein Peelland"
+
+
+def test_unverified_data_is_marked() -> None:
+    for path in sorted(default_regions_dir().glob("*.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert raw["postcode_ranges_verified"] is False, path.name
+        for m in raw["municipalities"]:
+            assert m["contact"]["example"] is True  # phone numbers not verified
+
+
+@pytest.mark.parametrize("code", [c for ms in EXPECTED.values() for c in ms.values()])
+def test_find_by_name_place_alias_any_case(cfg: RegionConfig, code: str) -> None:
+    m = cfg.municipality(code)
+    for name in [m.name, *m.places, *m.aliases]:
+        for variant in (name, name.lower(), name.upper(), f"ik woon in {name}"):
+            found = cfg.find_municipality(variant)
+            assert found is not None and found.code == code, variant
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Helmond-Noord", "Helmond"),
+        ("ik woon in Helmond-West", "Helmond"),
+        ("Mierlo-Hout", "Helmond"),
+        ("5708 AB", "Helmond"),
+        ("5708ab", "Helmond"),
+        ("mijn postcode is 5708 AB", "Helmond"),
+        ("5708", "Helmond"),
+        ("ik woon in Mierlo", "Geldrop-Mierlo"),
+        ("Graft", "Alkmaar"),
+        ("De Rijp", "Alkmaar"),
+        ("Schermer", "Alkmaar"),
+        ("Graft-De Rijp", "Alkmaar"),
+        ("heerhugowaard", "Dijk en Waard"),
+        ("Langedijk", "Dijk en Waard"),
+        ("St. Pancras", "Dijk en Waard"),
+        ("Bergen", "Bergen (NH)"),
+        ("bergen nh", "Bergen (NH)"),
+        ("Egmond", "Bergen (NH)"),
+        ("ymuiden", "Velsen"),
+        ("Velsen-Noord", "Velsen"),
+        ("Reeuwijk-Brug", "Bodegraven-Reeuwijk"),
+        ("Gémert", "Gemert-Bakel"),
+        ("Beek en Donk", "Laarbeek"),
+        ("1971 AB", "Velsen"),
+        ("3441 AA", "Woerden"),
+        # light typos
+        ("Helmnod", "Helmond"),
+        ("Geldorp", "Geldrop-Mierlo"),
+        ("ik woon in Woerdn", "Woerden"),
+        ("Heerhugowaad", "Dijk en Waard"),
+        ("castricm", "Castricum"),
+        ("ik woon in velserbroeck", "Velsen"),
+    ],
+)
+def test_find_municipality_free_text(cfg: RegionConfig, text: str, name: str) -> None:
+    found = cfg.find_municipality(text)
+    assert found is not None and found.name == name, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", None, "Amsterdam", "met vriendelijke groet", "ik kan niet worden geholpen",
+     "mijn vaste lasten zijn hoog", "in 2026", "1234 AB", "hallo"],
+)
+def test_find_municipality_none(cfg: RegionConfig, text: Any) -> None:
+    assert cfg.find_municipality(text) is None
+
+
+def test_postcode_ranges_do_not_overlap(cfg: RegionConfig) -> None:
+    seen: dict[str, str] = {}
+    for m in cfg.municipalities:
+        for low, high in m.postcode_ranges:
+            for number in range(low, high + 1):
+                assert seen.setdefault(str(number), m.code) == m.code, number
+
+
+# --- broken configurations: the error names file and field ---------------------------------
+
+
+def _peelland() -> dict[str, Any]:
+    path = default_regions_dir() / "peelland.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _services(raw: dict[str, Any]) -> dict[str, str]:
+    raw["municipalities"][0]["services"] = dict(raw["municipalities"][0]["services"])
+    return raw["municipalities"][0]["services"]  # type: ignore[no-any-return]
+
+
+def _unknown_service(raw: dict[str, Any]) -> None:
+    _services(raw)["huisvesting"] = "local"
+
+
+def _missing_service(raw: dict[str, Any]) -> None:
+    del _services(raw)["jeugd"]
+
+
+def _bad_level(raw: dict[str, Any]) -> None:
+    _services(raw)["wmo"] = "provincial"
+
+
+def _bad_code(raw: dict[str, Any]) -> None:
+    raw["municipalities"][1]["code"] = "0762"
+
+
+def _duplicate_place(raw: dict[str, Any]) -> None:
+    raw["municipalities"][3]["places"] = [*raw["municipalities"][3]["places"], "Mierlo"]
+
+
+def _unknown_team(raw: dict[str, Any]) -> None:
+    raw["municipalities"][0]["local_team"] = {"organisation": "gemeente-asten", "team": "x"}
+
+
+def _unknown_organisation(raw: dict[str, Any]) -> None:
+    raw["region"]["regional_organisation"] = "peel62"
+
+
+def _unknown_field(raw: dict[str, Any]) -> None:
+    raw["municipalities"][0]["plaatsen"] = ["Asten"]
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (_unknown_service, "municipalities[0].services"),
+        (_missing_service, "municipalities[0].services"),
+        (_bad_level, "municipalities[0].services"),
+        (_bad_code, "municipalities[1].code"),
+        (_duplicate_place, "municipalities[6].places"),  # Mierlo: claimed twice
+        (_unknown_team, "municipalities[0].local_team.team"),
+        (_unknown_organisation, "region.regional_organisation"),
+        (_unknown_field, "municipalities[0].plaatsen"),
+    ],
+)
+def test_broken_config_names_file_and_field(
+    tmp_path: Path, mutate: Callable[[dict[str, Any]], None], field: str
+) -> None:
+    raw = _peelland()
+    mutate(raw)
+    (tmp_path / "peelland.yml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    clear_cache()
+    with pytest.raises(RegionConfigError) as err:
+        load_regions(tmp_path)
+    assert err.value.file == "peelland.yml"
+    assert err.value.field.startswith(field), err.value.field
+    assert "peelland.yml" in str(err.value) and field in str(err.value)
+
+
+def test_region_id_must_match_file_name(tmp_path: Path) -> None:
+    (tmp_path / "peel.yml").write_text(yaml.safe_dump(_peelland()), "utf-8")
+    with pytest.raises(RegionConfigError, match=r"peel\.yml: region\.id"):
+        load_regions(tmp_path)
+
+
+def test_load_is_cached() -> None:
+    assert load_regions() is load_regions()
