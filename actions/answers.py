@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.channels import YES_NO, channel_of, choice_message
+from actions.channels import TEXT_ONLY, YES_NO, channel_of, choice_message
 from actions.knowledge import load_knowledge
 from actions.municipality import known_municipality, municipality_from_message, municipality_slots
 from actions.regions import load_regions
@@ -45,7 +45,10 @@ class ActionAnswerQuestion(Action):
             return events
         channel = channel_of(tracker)
         answer = knowledge.answer(topic, municipality, regions, channel)
-        dispatcher.utter_message(text=answer.text)
+        text = answer.text
+        if answer.link and channel not in TEXT_ONLY:  # SMS answers must fit two segments
+            text += f"\n\nMeer weten? {answer.link}"
+        dispatcher.utter_message(text=text)
         if answer.service is None:
             return [*events, SlotSet("topic", topic), SlotSet("handover_offered", False)]
         dispatcher.utter_message(**choice_message(OFFER_TEXT, YES_NO, channel))
