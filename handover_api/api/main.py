@@ -1,0 +1,9 @@
+"""The /api/v1 router."""
+
+from fastapi import APIRouter
+
+from handover_api.api.routes import conversations, handovers
+
+api_router = APIRouter()
+api_router.include_router(handovers.router)
+api_router.include_router(conversations.router)

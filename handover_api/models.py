@@ -1,0 +1,224 @@
+"""Database tables (SQLAlchemy 2.0 typed mappings).
+
+Handover rows keep the contract's nested objects (municipality, destination) as flat columns so
+they can be filtered and indexed; the open-ended parts (life domains, crisis, application,
+contact) are JSON.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATUSES = ("new", "claimed", "in_progress", "returned", "closed")
+OPEN_STATUSES = ("new", "claimed", "in_progress")
+FINISHED_STATUSES = ("returned", "closed")
+PRIORITIES = ("normal", "urgent")
+CHANNELS = ("web", "sms", "whatsapp", "rest", "shell")
+LEVELS = ("regional", "local")
+SENDERS = ("user", "bot")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Handover(Base):
+    __tablename__ = "handovers"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(_in("priority", PRIORITIES), name="priority"),
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(_in("destination_level", LEVELS), name="destination_level"),
+        Index("ix_handovers_inbox", "destination_organisation", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the handover left the receiving inbox (status closed or returned); drives retention.
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    municipality_code: Mapped[str] = mapped_column(String(6))
+    municipality_name: Mapped[str] = mapped_column(String(100))
+    destination_level: Mapped[str] = mapped_column(String(16))
+    destination_organisation: Mapped[str] = mapped_column(String(100))
+    destination_team: Mapped[str] = mapped_column(String(100))
+    destination_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+    life_domains: Mapped[list[Any]] = mapped_column(default=list)
+    multi_problem: Mapped[bool] = mapped_column(Boolean, default=False)
+    crisis: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    summary: Mapped[str] = mapped_column(Text)
+    application: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    contact: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    consent_given: Mapped[bool] = mapped_column(Boolean)
+    consent_at: Mapped[datetime]
+    consent_text_version: Mapped[str] = mapped_column(String(50))
+
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    return_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    returned_from_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="SET NULL"), default=None, index=True
+    )
+
+    returned_from: Mapped[Handover | None] = relationship(
+        remote_side=[id], back_populates="returned_to", lazy="selectin"
+    )
+    returned_to: Mapped[list[Handover]] = relationship(
+        back_populates="returned_from", lazy="selectin", passive_deletes=True
+    )
+    notes: Mapped[list[HandoverNote]] = relationship(
+        back_populates="handover",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="HandoverNote.created_at",
+    )
+
+
+class HandoverNote(Base):
+    __tablename__ = "handover_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_username: Mapped[str] = mapped_column(String(100))
+    author_display_name: Mapped[str] = mapped_column(String(200))
+    author_organisation: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+
+    handover: Mapped[Handover] = relationship(back_populates="notes")
+
+
+class ConversationEvent(Base):
+    __tablename__ = "conversation_events"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "event_id", name="uq_conversation_events_event"),
+        CheckConstraint(_in("sender", SENDERS), name="sender"),
+        Index("ix_conversation_events_conversation_at", "conversation_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    # Client id of the event; derived from a hash of (sender, at, text) when the client sent none.
+    event_id: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    intent: Mapped[str | None] = mapped_column(String(100), default=None)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(100), index=True)
+    team: Mapped[str | None] = mapped_column(String(100), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[StaffUser] = relationship(back_populates="tokens", lazy="joined")
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_resource", "resource_type", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    resource_type: Mapped[str] = mapped_column(String(50))
+    resource_id: Mapped[str] = mapped_column(String(200))
+    # Only ids and non-personal facts (view, status change); never citizen data.
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)

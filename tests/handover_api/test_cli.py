@@ -1,0 +1,149 @@
+"""python -m handover_api.cli: migrate, create-user, create-token, seed-demo, purge."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from handover_api.cli import main
+from handover_api.core.config import REPO_ROOT, Settings
+from handover_api.core.db import make_engine, make_session_factory
+from handover_api.core.security import hash_token
+from handover_api.models import ApiToken, Handover, StaffUser, utcnow
+from handover_api.services.principals import authenticate
+
+
+@pytest.fixture
+def cli_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        VOORDEUR_ENV="test",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        VOORDEUR_DEMO_TOKEN_PEEL61="fixed-peel61-token",  # type: ignore[arg-type]
+    )
+
+
+def run(settings: Settings, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv), settings=settings)
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_user_and_token_commands(
+    cli_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(cli_settings, capsys, "migrate")[0] == 0
+    code, out = run(
+        cli_settings,
+        capsys,
+        "create-user",
+        "--username",
+        "els",
+        "--organisation",
+        "peel61",
+        "--team",
+        "werk-en-inkomen",
+        "--display-name",
+        "Els de Vries",
+    )
+    assert code == 0
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("vd_") and len(token) > 30
+    code, out = run(cli_settings, capsys, "create-token", "--username", "els")
+    second = out.strip().splitlines()[-1]
+    assert code == 0 and second != token
+    assert run(cli_settings, capsys, "create-token", "--username", "nobody")[0] == 1
+    assert (
+        run(
+            cli_settings,
+            capsys,
+            "create-user",
+            "--username",
+            "els",
+            "--organisation",
+            "x",
+            "--display-name",
+            "Dubbel",
+        )[0]
+        == 1
+    )
+
+    engine = make_engine(cli_settings.DATABASE_URL)
+    with make_session_factory(engine)() as session:
+        hashes = set(session.scalars(select(ApiToken.token_hash)))
+        assert hashes == {hash_token(token), hash_token(second)}  # only hashes are stored
+        principal = authenticate(session, token=token, service_token="svc")
+        assert principal is not None and principal.organisation == "peel61"
+        assert principal.team == "werk-en-inkomen" and principal.display_name == "Els de Vries"
+    engine.dispose()
+
+
+def test_seed_demo_is_idempotent_and_uses_fixed_tokens(
+    cli_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(cli_settings, capsys, "migrate")
+    code, out = run(cli_settings, capsys, "seed-demo")
+    assert code == 0
+    assert "peel61\tdemo-peel61\tfixed-peel61-token" in out
+    assert "helmond-wijkteam\tdemo-helmond\tvd_" in out
+    code, out2 = run(cli_settings, capsys, "seed-demo")
+    assert code == 0 and "fixed-peel61-token" in out2
+    engine = make_engine(cli_settings.DATABASE_URL)
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(StaffUser)) == 2
+        assert session.scalar(select(func.count()).select_from(Handover)) == 4
+        principal = authenticate(session, token="fixed-peel61-token", service_token="svc")
+        assert principal is not None and principal.organisation == "peel61"
+    engine.dispose()
+
+
+def test_seed_demo_refused_in_production(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(
+        VOORDEUR_ENV="production",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        VOORDEUR_SERVICE_TOKEN="a-real-secret-of-enough-length",  # type: ignore[arg-type]
+    )
+    code, out = run(settings, capsys, "seed-demo")
+    assert code == 1 and "production" in out
+
+
+def test_purge_command_prints_counts(
+    cli_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(cli_settings, capsys, "migrate")
+    run(cli_settings, capsys, "seed-demo")
+    engine = make_engine(cli_settings.DATABASE_URL)
+    with make_session_factory(engine)() as session:
+        handover = session.scalars(select(Handover).order_by(Handover.reference)).first()
+        assert handover is not None
+        handover.status = "closed"
+        handover.closed_at = utcnow() - timedelta(days=91)
+        session.commit()
+    engine.dispose()
+    code, out = run(cli_settings, capsys, "purge")
+    assert code == 0
+    assert "retention: 90 days" in out
+    assert "handovers deleted: 1" in out
+    assert "notes deleted: 0" in out
+    assert "conversation events deleted: 0" in out  # its events are recent
+    assert "audit rows reduced to ids: 1" in out
+
+
+def test_module_entry_point_help() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "handover_api.cli", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0
+    for command in ("migrate", "create-user", "create-token", "purge", "seed-demo", "serve"):
+        assert command in result.stdout
