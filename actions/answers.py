@@ -52,5 +52,9 @@ class ActionAnswerQuestion(Action):
         if answer.service is None:
             return [*events, SlotSet("topic", topic), SlotSet("handover_offered", False)]
         dispatcher.utter_message(**choice_message(OFFER_TEXT, YES_NO, channel))
-        return [*events, SlotSet("topic", topic), SlotSet("service", answer.service),
-                SlotSet("handover_offered", True)]
+        return [
+            *events,
+            SlotSet("topic", topic),
+            SlotSet("service", answer.service),
+            SlotSet("handover_offered", True),
+        ]

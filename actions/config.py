@@ -1,13 +1,11 @@
-"""Action server settings, read from the environment once per use (no globals at import).
+"""Action server settings, read from the environment on each use (no globals at import).
 
-| variable                  | default                         | meaning                                   |
-|---------------------------|---------------------------------|-------------------------------------------|
-| HANDOVER_API_URL          | http://127.0.0.1:8000           | base URL of the handover API              |
-| VOORDEUR_SERVICE_TOKEN    | dev-service-token               | bearer token of the action server         |
-| VOORDEUR_OUTBOX           | <repo>/var/outbox.sqlite3       | queue for handovers the API did not take  |
-| VOORDEUR_HTTP_TIMEOUT     | 10                              | seconds per handover API call             |
-| VOORDEUR_RETRY_SECONDS    | 30                              | pause between outbox delivery rounds      |
-| VOORDEUR_DATA_DIR         | <repo>/data                     | knowledge base, regions, consent texts    |
+- HANDOVER_API_URL (http://127.0.0.1:8000): base URL of the handover API
+- VOORDEUR_SERVICE_TOKEN (dev-service-token): bearer token of the action server
+- VOORDEUR_OUTBOX (<repo>/var/outbox.sqlite3): queue for handovers the API did not take
+- VOORDEUR_HTTP_TIMEOUT (10): seconds per handover API call
+- VOORDEUR_RETRY_SECONDS (30): pause between outbox delivery rounds
+- VOORDEUR_DATA_DIR (<repo>/data): knowledge base, regions, consent texts
 """
 
 import os

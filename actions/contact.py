@@ -22,9 +22,8 @@ def normalise_phone(text: str) -> str | None:
             continue
         if digits.startswith("0") and digits[1:2] == "0":
             continue
-        if (
-            re.fullmatch(r"0[1-9]\d{8}", digits)
-            and not digits.startswith(("0800", "0900", "0906", "0909"))
+        if re.fullmatch(r"0[1-9]\d{8}", digits) and not digits.startswith(
+            ("0800", "0900", "0906", "0909")
         ):
             return digits
     return None

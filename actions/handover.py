@@ -39,8 +39,13 @@ FORM = "handover_form"
 # Messages with these intents are not answers to a form question: the form steps aside so the
 # rules can answer them (and then the form asks its question again).
 # Each has a rule in data/rules/ that brings the form back afterwards.
-INTERRUPTIONS = {"stop_form", "request_human", "bot_challenge", "out_of_scope",
-                 "describe_situation"}
+INTERRUPTIONS = {
+    "stop_form",
+    "request_human",
+    "bot_challenge",
+    "out_of_scope",
+    "describe_situation",
+}
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 
 
@@ -128,8 +133,11 @@ class ValidateHandoverForm(FormValidationAction):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if text in ("1", "/affirm") or (intent == "affirm" and text != "2"):
             version, _ = current_consent()
-            return {"consent_given": True, "consent_at": datetime.now(UTC).isoformat(),
-                    "consent_version": version}
+            return {
+                "consent_given": True,
+                "consent_at": datetime.now(UTC).isoformat(),
+                "consent_version": version,
+            }
         if text in ("2", "/deny") or intent == "deny":
             return {"consent_given": False}
         if _is_interruption(tracker):
@@ -183,9 +191,13 @@ class ActionSubmitHandover(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         regions = load_regions()
-        reset = [SlotSet("consent_given", None), SlotSet("consent_at", None),
-                 SlotSet("consent_version", None), SlotSet("handover_offered", False),
-                 SlotSet("requested_slot", None)]
+        reset = [
+            SlotSet("consent_given", None),
+            SlotSet("consent_at", None),
+            SlotSet("consent_version", None),
+            SlotSet("handover_offered", False),
+            SlotSet("requested_slot", None),
+        ]
         municipality = known_municipality(tracker, regions)
         if tracker.get_slot("consent_given") is not True or municipality is None:
             dispatcher.utter_message(response="utter_consent_denied")
@@ -204,7 +216,9 @@ class ActionSubmitHandover(Action):
             return reset
         dispatcher.utter_message(
             response="utter_handover_queued" if queued else "utter_handover_done",
-            reference=reference, team=chosen.team_name, organisatie=chosen.organisation_name,
+            reference=reference,
+            team=chosen.team_name,
+            organisatie=chosen.organisation_name,
             telefoon=display_phone(payload["contact"]["phone"]),
         )
         return [*reset, SlotSet("handover_reference", reference)]
@@ -233,20 +247,38 @@ class ActionSubmitHandover(Action):
             "multi_problem": is_multi_problem(domains),
             "crisis": {"type": crisis} if crisis else None,
             "summary": build_summary(
-                question=question, municipality=municipality_name,
-                user_texts=user_messages(tracker), domains=domains,
-                phone_given=bool(phone), channel=channel,
+                question=question,
+                municipality=municipality_name,
+                user_texts=user_messages(tracker),
+                domains=domains,
+                phone_given=bool(phone),
+                channel=channel,
             ),
             "application": (
-                {"type": regeling, "complete": False,
-                 "fields": {"gemeente": municipality_name, "gemeentecode": municipality_code,
-                            "telefoonnummer": phone}}
-                if regeling in SERVICE_FOR_REGELING else None
+                {
+                    "type": regeling,
+                    "complete": False,
+                    "fields": {
+                        "gemeente": municipality_name,
+                        "gemeentecode": municipality_code,
+                        "telefoonnummer": phone,
+                    },
+                }
+                if regeling in SERVICE_FOR_REGELING
+                else None
             ),
-            "contact": {"name": tracker.get_slot("contact_name"), "phone": phone,
-                        "email": None, "preferred": preferred, "best_time": None},
-            "consent": {"given": True, "at": tracker.get_slot("consent_at"),
-                        "text_version": tracker.get_slot("consent_version")},
+            "contact": {
+                "name": tracker.get_slot("contact_name"),
+                "phone": phone,
+                "email": None,
+                "preferred": preferred,
+                "best_time": None,
+            },
+            "consent": {
+                "given": True,
+                "at": tracker.get_slot("consent_at"),
+                "text_version": tracker.get_slot("consent_version"),
+            },
             "transcript": transcript_events(tracker),
         }
 
@@ -285,6 +317,10 @@ class ActionStopHandover(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_stopped")
-        return [SlotSet("consent_given", None), SlotSet("consent_at", None),
-                SlotSet("consent_version", None), SlotSet("handover_offered", False),
-                SlotSet("requested_slot", None)]
+        return [
+            SlotSet("consent_given", None),
+            SlotSet("consent_at", None),
+            SlotSet("consent_version", None),
+            SlotSet("handover_offered", False),
+            SlotSet("requested_slot", None),
+        ]

@@ -13,7 +13,6 @@ import os
 import re
 from datetime import date
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, validator
@@ -69,7 +68,7 @@ class KnowledgeError(ValueError):
         self.field = field
 
 
-def gsm7_length(text: str) -> Optional[int]:
+def gsm7_length(text: str) -> int | None:
     """Length in GSM-7 septets (extension characters count 2), or None if the text needs
     UCS-2 (e.g. 'ë', curly quotes), which would cut an SMS segment to 67 characters."""
     length = 0
@@ -91,17 +90,17 @@ class _Model(BaseModel):
 
 class Source(_Model):
     title: str
-    url: Optional[str] = None
-    article: Optional[str] = None
+    url: str | None = None
+    article: str | None = None
 
 
 class PartialAnswer(_Model):
     """An override: only the fields given replace the less specific text."""
 
-    chat: Optional[str] = None
-    sms: Optional[str] = None
-    more: Optional[str] = None
-    link: Optional[str] = None
+    chat: str | None = None
+    sms: str | None = None
+    more: str | None = None
+    link: str | None = None
 
 
 class AnswerTexts(PartialAnswer):
@@ -110,11 +109,11 @@ class AnswerTexts(PartialAnswer):
 
 
 class Overrides(_Model):
-    regions: Dict[str, PartialAnswer] = {}
-    municipalities: Dict[str, PartialAnswer] = {}
+    regions: dict[str, PartialAnswer] = {}
+    municipalities: dict[str, PartialAnswer] = {}
 
     @validator("municipalities")
-    def _cbs_codes(cls, value: Dict[str, PartialAnswer]) -> Dict[str, PartialAnswer]:  # noqa: N805
+    def _cbs_codes(cls, value: dict[str, PartialAnswer]) -> dict[str, PartialAnswer]:
         for code in value:
             if not re.fullmatch(r"GM\d{4}", code):
                 raise ValueError(f"not a CBS municipality code: {code!r}")
@@ -123,14 +122,14 @@ class Overrides(_Model):
 
 class Entry(_Model):
     id: str
-    intents: List[str] = []
+    intents: list[str] = []
     title: str
-    service: Optional[Service] = None
-    related: List[str] = []  # other topics this answer points to (e.g. minimaregelingen)
-    sources: List[Source] = Field(..., min_items=1)
+    service: Service | None = None
+    related: list[str] = []  # other topics this answer points to (e.g. minimaregelingen)
+    sources: list[Source] = Field(..., min_items=1)
     checked: date
     verified: bool
-    notes: Optional[str] = None  # what is unverified, for the editor
+    notes: str | None = None  # what is unverified, for the editor
     answer: AnswerTexts
     overrides: Overrides = Overrides()
 
@@ -142,7 +141,7 @@ class Entry(_Model):
         )
 
 
-def _texts(answer: PartialAnswer, overrides: Overrides) -> List[Tuple[str, str]]:
+def _texts(answer: PartialAnswer, overrides: Overrides) -> list[tuple[str, str]]:
     """Every (field path, text) of an entry, for validation."""
     found = []
     layers = [("answer", answer)]
@@ -162,20 +161,20 @@ class Answer(BaseModel):
     topic: str
     title: str
     text: str
-    more: Optional[str] = None
-    link: Optional[str] = None
-    source: List[Source]
+    more: str | None = None
+    link: str | None = None
+    source: list[Source]
     checked: date
     verified: bool
-    service: Optional[str] = None
-    related: List[str] = []
+    service: str | None = None
+    related: list[str] = []
     needs_municipality: bool = False  # the text is generic because the municipality is unknown
     example_data: bool = False  # a filled-in contact detail is example data, not verified
 
 
-def _fill(text: str, values: Dict[str, str]) -> str:
+def _fill(text: str, values: dict[str, str]) -> str:
     """Replace placeholders; capitalise a value that starts a sentence ('de IASZ' -> 'De')."""
-    parts: List[str] = []
+    parts: list[str] = []
     last = 0
     for match in _PLACEHOLDER.finditer(text):
         parts.append(text[last : match.start()])
@@ -191,42 +190,45 @@ def _fill(text: str, values: Dict[str, str]) -> str:
 class KnowledgeBase:
     """All entries, by topic, with the intent -> topic map."""
 
-    def __init__(self, entries: Dict[str, Entry]) -> None:
+    def __init__(self, entries: dict[str, Entry]) -> None:
         self.entries = entries
         self._intents = {intent: e.id for e in entries.values() for intent in e.intents}
 
     @property
-    def topics(self) -> List[str]:
+    def topics(self) -> list[str]:
         return sorted(self.entries)
 
     def entry(self, topic: str) -> Entry:
         return self.entries[topic]
 
-    def topic_for_intent(self, intent: str) -> Optional[str]:
+    def topic_for_intent(self, intent: str) -> str | None:
         """'ask_bijstand' -> 'bijstand'; None for intents without an entry."""
         return self._intents.get(intent)
 
     def answer(
         self,
         topic: str,
-        municipality: Optional[Municipality],
+        municipality: Municipality | None,
         regions: RegionConfig,
         channel: str = "web",
     ) -> Answer:
         """The answer for ``topic``: municipality override > region override > national text,
         placeholders filled; the sms text on sms/whatsapp, the chat text elsewhere."""
         entry = self.entries[topic]
-        layers: List[PartialAnswer] = [entry.answer]
+        layers: list[PartialAnswer] = [entry.answer]
         if municipality is not None:
             region_layer = entry.overrides.regions.get(municipality.region_id)
             municipality_layer = entry.overrides.municipalities.get(municipality.code)
             layers += [x for x in (region_layer, municipality_layer) if x is not None]
-        merged: Dict[str, Optional[str]] = {}
+        merged: dict[str, str | None] = {}
         for layer in layers:
             merged.update({k: v for k, v in layer.dict().items() if v is not None})
         values, example_fields = _values(entry, municipality, regions)
-        used = {n for k in ("chat", "sms", "more", "link") for n in
-                _PLACEHOLDER.findall(merged.get(k) or "")}
+        used = {
+            n
+            for k in ("chat", "sms", "more", "link")
+            for n in _PLACEHOLDER.findall(merged.get(k) or "")
+        }
         text = merged["sms"] if channel in SHORT_CHANNELS else merged["chat"]
         more = merged.get("more")
         link = merged.get("link")
@@ -266,8 +268,8 @@ class KnowledgeBase:
 
 
 def _values(
-    entry: Entry, municipality: Optional[Municipality], regions: RegionConfig
-) -> Tuple[Dict[str, str], set[str]]:
+    entry: Entry, municipality: Municipality | None, regions: RegionConfig
+) -> tuple[dict[str, str], set[str]]:
     """Placeholder values for the municipality, and which placeholders hold example data."""
     if municipality is None:
         return dict(FALLBACKS), set()
@@ -326,7 +328,7 @@ def _check_placeholders(file: str, entry: Entry) -> None:
             raise KnowledgeError(file, field, "unbalanced brace")
 
 
-_CACHE: Dict[Path, KnowledgeBase] = {}
+_CACHE: dict[Path, KnowledgeBase] = {}
 
 
 def default_knowledge_dir() -> Path:
@@ -334,7 +336,7 @@ def default_knowledge_dir() -> Path:
     return Path(os.environ.get("VOORDEUR_DATA_DIR", _REPO / "data")) / "knowledge"
 
 
-def load_knowledge(directory: Optional[os.PathLike[str] | str] = None) -> KnowledgeBase:
+def load_knowledge(directory: os.PathLike[str] | str | None = None) -> KnowledgeBase:
     """Load and validate every ``*.yml`` in ``directory``; cached per resolved path.
 
     Raises KnowledgeError (file + field) on an invalid entry, an intent claimed by two
@@ -343,8 +345,8 @@ def load_knowledge(directory: Optional[os.PathLike[str] | str] = None) -> Knowle
     path = (Path(directory) if directory is not None else default_knowledge_dir()).resolve()
     if path in _CACHE:
         return _CACHE[path]
-    entries: Dict[str, Entry] = {}
-    owner: Dict[str, str] = {}
+    entries: dict[str, Entry] = {}
+    owner: dict[str, str] = {}
     for file in sorted(path.glob("*.yml")):
         entry = _load_file(file)
         for i, intent in enumerate(entry.intents):

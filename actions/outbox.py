@@ -81,10 +81,12 @@ class Outbox:
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT idempotency_key, payload, attempts FROM outbox WHERE delivered_at IS NULL"
-                " AND rejected = 0 AND next_attempt_at <= ? ORDER BY created_at", (now,)
+                " AND rejected = 0 AND next_attempt_at <= ? ORDER BY created_at",
+                (now,),
             ).fetchall()
-        return [PendingHandover(key, json.loads(payload), attempts)
-                for key, payload, attempts in rows]
+        return [
+            PendingHandover(key, json.loads(payload), attempts) for key, payload, attempts in rows
+        ]
 
     def pending_count(self) -> int:
         with self._connect() as conn:
@@ -95,8 +97,9 @@ class Outbox:
 
     def mark_delivered(self, key: str) -> None:
         with self._connect() as conn:
-            conn.execute("UPDATE outbox SET delivered_at = ? WHERE idempotency_key = ?",
-                         (time.time(), key))
+            conn.execute(
+                "UPDATE outbox SET delivered_at = ? WHERE idempotency_key = ?", (time.time(), key)
+            )
 
     def mark_failed(self, key: str, error: str, *, permanent: bool = False) -> None:
         """Schedules the next try with exponential back-off (30 s, 1 min, ... max 15 min)."""
@@ -125,8 +128,9 @@ async def deliver_due(outbox: Outbox, client: HandoverApiClient) -> int:
         except HandoverApiRejected as exc:
             # A 4xx will not heal by waiting; keep it for a person to look at.
             outbox.mark_failed(item.idempotency_key, str(exc), permanent=True)
-            logger.error("handover %s rejected by the API (status %s)",
-                         item.idempotency_key[:12], exc.status)
+            logger.error(
+                "handover %s rejected by the API (status %s)", item.idempotency_key[:12], exc.status
+            )
         else:
             outbox.mark_delivered(item.idempotency_key)
             delivered += 1

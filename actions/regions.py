@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional, Tuple, get_args
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, root_validator, validator
@@ -28,7 +28,7 @@ Service = Literal[
     "jeugd",
     "werk",
 ]
-SERVICES: Tuple[str, ...] = get_args(Service)
+SERVICES: tuple[str, ...] = get_args(Service)
 Level = Literal["regional", "local"]
 
 _REPO = Path(__file__).resolve().parent.parent
@@ -58,12 +58,12 @@ class Contact(_Model):
     (typically the municipality's own website).
     """
 
-    phone: Optional[str] = None
-    website: Optional[str] = None
-    address: Optional[str] = None
-    hours: Optional[str] = None
+    phone: str | None = None
+    website: str | None = None
+    address: str | None = None
+    hours: str | None = None
     example: bool = True
-    verified_fields: List[Literal["phone", "website", "address", "hours"]] = []
+    verified_fields: list[Literal["phone", "website", "address", "hours"]] = []
 
     def is_example(self, field: str) -> bool:
         """Whether the value of ``field`` is example data."""
@@ -78,29 +78,29 @@ class TeamRef(_Model):
 class Team(_Model):
     id: str
     name: str
-    services: List[Service] = []  # services this team handles for its organisation
-    contact: Optional[Contact] = None
+    services: list[Service] = []  # services this team handles for its organisation
+    contact: Contact | None = None
 
 
 class Organisation(_Model):
     id: str
     name: str
     level: Level
-    kind: Literal[
-        "werk_inkomen", "gemeente", "sociaal_team", "werkgeversservice", "sw_bedrijf"
-    ] = "gemeente"
-    serves: List[str] = []  # municipalities served, also ones outside this configuration
-    teams: List[Team] = Field(..., min_items=1)
-    contact: Optional[Contact] = None
+    kind: Literal["werk_inkomen", "gemeente", "sociaal_team", "werkgeversservice", "sw_bedrijf"] = (
+        "gemeente"
+    )
+    serves: list[str] = []  # municipalities served, also ones outside this configuration
+    teams: list[Team] = Field(..., min_items=1)
+    contact: Contact | None = None
 
     @validator("id")
-    def _id_format(cls, value: str) -> str:  # noqa: N805
+    def _id_format(cls, value: str) -> str:
         if not _ID.match(value):
             raise ValueError("lowercase letters, digits, '-' and '_' only")
         return value
 
     @validator("teams")
-    def _unique_teams(cls, teams: List[Team]) -> List[Team]:  # noqa: N805
+    def _unique_teams(cls, teams: list[Team]) -> list[Team]:
         ids = [t.id for t in teams]
         if len(ids) != len(set(ids)):
             raise ValueError(f"duplicate team id in {ids}")
@@ -118,43 +118,43 @@ class Municipality(_Model):
     code: str
     name: str
     region_id: str = ""  # filled in from the file's region
-    places: List[str] = Field(..., min_items=1)
-    aliases: List[str] = []
-    postcode_ranges: List[Tuple[int, int]] = []
+    places: list[str] = Field(..., min_items=1)
+    aliases: list[str] = []
+    postcode_ranges: list[tuple[int, int]] = []
     local_team: TeamRef
-    local_teams: Dict[Service, TeamRef] = {}  # per-service local destination, else local_team
-    services: Dict[Service, Level]
+    local_teams: dict[Service, TeamRef] = {}  # per-service local destination, else local_team
+    services: dict[Service, Level]
     contact: Contact
 
     @validator("code")
-    def _code_format(cls, value: str) -> str:  # noqa: N805
+    def _code_format(cls, value: str) -> str:
         if not _GM_CODE.match(value):
             raise ValueError(f"not a CBS municipality code (GM + 4 digits): {value!r}")
         return value
 
     @validator("services")
-    def _all_services(cls, services: Dict[str, str]) -> Dict[str, str]:  # noqa: N805
+    def _all_services(cls, services: dict[str, str]) -> dict[str, str]:
         missing = [s for s in SERVICES if s not in services]
         if missing:
             raise ValueError(f"missing service(s): {', '.join(missing)}")
         return services
 
     @validator("postcode_ranges", each_item=True)
-    def _range(cls, value: Tuple[int, int]) -> Tuple[int, int]:  # noqa: N805
+    def _range(cls, value: tuple[int, int]) -> tuple[int, int]:
         low, high = value
         if not 1000 <= low <= high <= 9999:
             raise ValueError(f"bad 4-digit postcode range {value}")
         return value
 
     @root_validator(skip_on_failure=True)
-    def _local_teams_are_local(cls, values: Dict[str, Any]) -> Dict[str, Any]:  # noqa: N805
+    def _local_teams_are_local(cls, values: dict[str, Any]) -> dict[str, Any]:
         for service in values["local_teams"]:
             if values["services"].get(service) != "local":
                 raise ValueError(f"local_teams.{service}: service is not configured 'local'")
         return values
 
     @validator("contact")
-    def _reachable(cls, contact: Contact) -> Contact:  # noqa: N805
+    def _reachable(cls, contact: Contact) -> Contact:
         if not contact.phone or not contact.website:
             raise ValueError("a municipality needs a phone number and a website")
         return contact
@@ -165,16 +165,16 @@ class Region(_Model):
     name: str
     regional_organisation: str
     employer_service: TeamRef
-    sheltered_work: Optional[str] = None  # sw-bedrijf organisation id (beschut werk)
-    youth_desk: Optional[TeamRef] = None  # e.g. a Jongerenloket for people under 27
-    municipalities: List[str] = []  # CBS codes, filled in from the file
+    sheltered_work: str | None = None  # sw-bedrijf organisation id (beschut werk)
+    youth_desk: TeamRef | None = None  # e.g. a Jongerenloket for people under 27
+    municipalities: list[str] = []  # CBS codes, filled in from the file
 
 
 class _RegionFile(_Model):
     postcode_ranges_verified: bool
     region: Region
-    organisations: List[Organisation] = []
-    municipalities: List[Municipality] = Field(..., min_items=1)
+    organisations: list[Organisation] = []
+    municipalities: list[Municipality] = Field(..., min_items=1)
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ _BARE_POSTCODE = re.compile(r"^(?:postcode\s*)?([1-9]\d{3})$")
 
 def _edit_distance(a: str, b: str) -> int:
     """Optimal string alignment distance (a swap of two letters counts as one typo)."""
-    prev2: List[int] = []
+    prev2: list[int] = []
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i] + [0] * len(b)
@@ -229,15 +229,15 @@ class RegionConfig:
 
     def __init__(
         self,
-        regions: Dict[str, Region],
-        organisations: Dict[str, Organisation],
-        municipalities: List[Municipality],
+        regions: dict[str, Region],
+        organisations: dict[str, Organisation],
+        municipalities: list[Municipality],
     ) -> None:
         self.regions = regions
         self.organisations = organisations
         self.municipalities = municipalities
         self._by_code = {m.code: m for m in municipalities}
-        self._names: Dict[str, str] = {}  # normalised name/place/alias -> CBS code
+        self._names: dict[str, str] = {}  # normalised name/place/alias -> CBS code
         for m in municipalities:
             for name in (m.name, *m.places, *m.aliases):
                 self._names[normalise(name)] = m.code
@@ -276,7 +276,7 @@ class RegionConfig:
         team = next((t for t in org.teams if service in t.services), org.teams[0])
         return Destination("regional", org.id, team.id, org.name, team.name)
 
-    def find_municipality(self, text: Optional[str]) -> Optional[Municipality]:
+    def find_municipality(self, text: str | None) -> Municipality | None:
         """The municipality a resident means in free text, or None.
 
         Tries, in order: a postcode ('5708 AB', '5708ab', or just '5708'), an exact name,
@@ -289,7 +289,7 @@ class RegionConfig:
             return None
         return self._by_postcode(norm) or self._by_name(norm) or self._by_typo(norm)
 
-    def _by_postcode(self, norm: str) -> Optional[Municipality]:
+    def _by_postcode(self, norm: str) -> Municipality | None:
         numbers = [int(m.group(1)) for m in _POSTCODE.finditer(norm)]
         bare = _BARE_POSTCODE.match(norm)
         if bare:
@@ -300,9 +300,9 @@ class RegionConfig:
                     return m
         return None
 
-    def _by_name(self, norm: str) -> Optional[Municipality]:
+    def _by_name(self, norm: str) -> Municipality | None:
         words = norm.split()
-        best: Optional[Tuple[int, int, str]] = None
+        best: tuple[int, int, str] | None = None
         for name, code in self._names.items():
             size = len(name.split())
             for start in range(len(words) - size + 1):
@@ -318,12 +318,12 @@ class RegionConfig:
                 break
         return self._by_code[best[2]] if best else None
 
-    def _by_typo(self, norm: str) -> Optional[Municipality]:
+    def _by_typo(self, norm: str) -> Municipality | None:
         words = norm.split()
         starts = [i + 1 for i, w in enumerate(words[:-1]) if w in _LOCATION_CUES]
         if len(words) <= 3:
             starts.append(0)
-        best: Optional[Tuple[int, str]] = None
+        best: tuple[int, str] | None = None
         for start in starts:
             for size in (1, 2, 3):
                 candidate = " ".join(words[start : start + size])
@@ -339,7 +339,7 @@ class RegionConfig:
         return self._by_code[best[1]] if best else None
 
 
-def _field_path(loc: Tuple[Any, ...]) -> str:
+def _field_path(loc: tuple[Any, ...]) -> str:
     path = ""
     for part in loc:
         if isinstance(part, int):
@@ -364,9 +364,7 @@ def _load_file(path: Path) -> _RegionFile:
     return parsed
 
 
-def _check_ref(
-    file: str, field: str, ref: TeamRef, orgs: Dict[str, Organisation]
-) -> None:
+def _check_ref(file: str, field: str, ref: TeamRef, orgs: dict[str, Organisation]) -> None:
     if ref.organisation not in orgs:
         raise RegionConfigError(file, f"{field}.organisation", f"unknown {ref.organisation!r}")
     try:
@@ -377,18 +375,18 @@ def _check_ref(
         ) from None
 
 
-def _build(files: List[Tuple[str, _RegionFile]]) -> RegionConfig:
+def _build(files: list[tuple[str, _RegionFile]]) -> RegionConfig:
     """Cross-file checks: unique ids, resolvable references, no place or postcode claimed twice."""
-    orgs: Dict[str, Organisation] = {}
+    orgs: dict[str, Organisation] = {}
     for file, parsed in files:
         for i, org in enumerate(parsed.organisations):
             if org.id in orgs:
                 raise RegionConfigError(file, f"organisations[{i}].id", f"duplicate {org.id!r}")
             orgs[org.id] = org
-    regions: Dict[str, Region] = {}
-    municipalities: List[Municipality] = []
-    owner_of_name: Dict[str, str] = {}
-    ranges: List[Tuple[int, int, str]] = []
+    regions: dict[str, Region] = {}
+    municipalities: list[Municipality] = []
+    owner_of_name: dict[str, str] = {}
+    ranges: list[tuple[int, int, str]] = []
     for file, parsed in files:
         region = parsed.region
         if region.regional_organisation not in orgs:
@@ -436,7 +434,7 @@ def _build(files: List[Tuple[str, _RegionFile]]) -> RegionConfig:
     return RegionConfig(regions, orgs, municipalities)
 
 
-_CACHE: Dict[Path, RegionConfig] = {}
+_CACHE: dict[Path, RegionConfig] = {}
 
 
 def default_regions_dir() -> Path:
@@ -444,7 +442,7 @@ def default_regions_dir() -> Path:
     return Path(os.environ.get("VOORDEUR_DATA_DIR", _REPO / "data")) / "regions"
 
 
-def load_regions(directory: Optional[os.PathLike[str] | str] = None) -> RegionConfig:
+def load_regions(directory: os.PathLike[str] | str | None = None) -> RegionConfig:
     """Load and validate every ``*.yml`` in ``directory``; cached per resolved path.
 
     Raises RegionConfigError (file + field) on any invalid or inconsistent configuration.

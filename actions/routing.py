@@ -47,8 +47,12 @@ class Route:
 
     def destination(self) -> dict[str, str]:
         """The `destination` object of the handover contract."""
-        return {"level": self.level, "organisation": self.organisation, "team": self.team,
-                "reason": self.reason}
+        return {
+            "level": self.level,
+            "organisation": self.organisation,
+            "team": self.team,
+            "reason": self.reason,
+        }
 
 
 def is_multi_problem(domains: Iterable[str]) -> bool:
@@ -76,9 +80,10 @@ def route(
         )
         dest = _local(regions, municipality_code, "wmo")
     elif is_multi_problem(domains):
+        named = ", ".join(d.replace("_", " ") for d in domains)
         reason = (
-            f"Problemen op meerdere leefgebieden ({', '.join(d.replace('_', ' ') for d in domains)})"
-            f": de regie ligt bij het lokale team van {municipality.name}."
+            f"Problemen op meerdere leefgebieden ({named}): de regie ligt bij het lokale team "
+            f"van {municipality.name}."
         )
         dest = _local(regions, municipality_code, "wmo")
     else:
@@ -90,9 +95,15 @@ def route(
         )
     if urgent_signal and not crisis_type:
         reason += " Urgent: dreigende huisuitzetting of afsluiting van energie of water."
-    return Route(level=dest.level, organisation=dest.organisation, team=dest.team,
-                 organisation_name=dest.organisation_name, team_name=dest.team_name,
-                 reason=reason, priority=priority)
+    return Route(
+        level=dest.level,
+        organisation=dest.organisation,
+        team=dest.team,
+        organisation_name=dest.organisation_name,
+        team_name=dest.team_name,
+        reason=reason,
+        priority=priority,
+    )
 
 
 def _local(regions: RegionConfig, municipality_code: str, service: str) -> Destination:

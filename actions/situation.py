@@ -41,18 +41,25 @@ class ActionRespondSituation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         domains, evidence = accumulate_domains(tracker)
-        events: list[EventType] = [SlotSet("leefgebieden", domains),
-                                   SlotSet("leefgebied_bewijs", evidence)]
+        events: list[EventType] = [
+            SlotSet("leefgebieden", domains),
+            SlotSet("leefgebied_bewijs", evidence),
+        ]
         if tracker.active_loop_name:
             # A handover is already being prepared: this goes along with it.
             dispatcher.utter_message(text="Dank u, dat geef ik door aan de medewerker.")
             return events
         if is_multi_problem(domains):
-            text = ("Dank u dat u dit vertelt. Er speelt veel tegelijk. Een medewerker van het "
-                    "wijkteam in uw gemeente kan u helpen met alles samen, met één plan.")
+            text = (
+                "Dank u dat u dit vertelt. Er speelt veel tegelijk. Een medewerker van het "
+                "wijkteam in uw gemeente kan u helpen met alles samen, met één plan."
+            )
         else:
             text = "Dank u dat u dit vertelt. Een medewerker kan met u meekijken."
         dispatcher.utter_message(text=text)
-        dispatcher.utter_message(**choice_message(
-            "Wilt u dat een medewerker contact met u opneemt?", YES_NO, channel_of(tracker)))
+        dispatcher.utter_message(
+            **choice_message(
+                "Wilt u dat een medewerker contact met u opneemt?", YES_NO, channel_of(tracker)
+            )
+        )
         return [*events, SlotSet("handover_offered", True)]

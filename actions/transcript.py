@@ -45,8 +45,11 @@ def transcript_events(tracker: Tracker) -> list[dict[str, Any]]:
 
 
 def user_messages(tracker: Tracker) -> list[str]:
-    return [str(e["text"]) for e in tracker.events
-            if e.get("event") == "user" and e.get("text") and not str(e["text"]).startswith("/")]
+    return [
+        str(e["text"])
+        for e in tracker.events
+        if e.get("event") == "user" and e.get("text") and not str(e["text"]).startswith("/")
+    ]
 
 
 def build_summary(
@@ -59,11 +62,14 @@ def build_summary(
     channel: str,
 ) -> str:
     """A few Dutch lines so the professional can call without asking everything again."""
-    lines = [f"Vraag: {question or 'wil graag contact met een medewerker'}.",
-             f"Gemeente: {municipality}. Kanaal: {channel}."]
+    lines = [
+        f"Vraag: {question or 'wil graag contact met een medewerker'}.",
+        f"Gemeente: {municipality}. Kanaal: {channel}.",
+    ]
     if domains:
-        lines.append("Leefgebieden genoemd: " + ", ".join(d.replace("_", " ") for d in domains)
-                     + ".")
+        lines.append(
+            "Leefgebieden genoemd: " + ", ".join(d.replace("_", " ") for d in domains) + "."
+        )
     told = [t for t in user_texts if len(t.split()) >= 4][:3]
     if told:
         lines.append("In eigen woorden: " + " / ".join(f"“{t[:300]}”" for t in told))

@@ -34,8 +34,15 @@ def _hash(files: list[Path], extra: str = "") -> str:
 
 
 def _pip(venv: Path, *args: str) -> None:
-    cmd = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check",
-           "-q", *args]
+    cmd = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "-q",
+        *args,
+    ]
     print("  $", " ".join(cmd[3:]), flush=True)
     subprocess.run(cmd, check=True)
 

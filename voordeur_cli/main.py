@@ -1,15 +1,15 @@
 """`voordeur <command>`: everyday tasks in one place.
 
-    setup      create/update both virtual environments (idempotent)
-    train      train the Rasa model when training data or config changed
-    run        set up, train, migrate and run the whole system locally; open the chat
-    shell      chat in the terminal with a running system (rasa shell)
-    test       everything CI runs: lint, type checks, unit/API tests (SQLite + PostgreSQL),
-               data validation, story tests and end-to-end tests
-    user       create a staff user and print its token (handover API)
-    seed-demo  create demo staff users for the local run
-    purge      enforce retention: delete expired handovers and transcripts
-    bench      print benchmark figures (NLU cross-validation, API latency)
+setup      create/update both virtual environments (idempotent)
+train      train the Rasa model when training data or config changed
+run        set up, train, migrate and run the whole system locally; open the chat
+shell      chat in the terminal with a running system (rasa shell)
+test       everything CI runs: lint, type checks, unit/API tests (SQLite + PostgreSQL),
+           data validation, story tests and end-to-end tests
+user       create a staff user and print its token (handover API)
+seed-demo  create demo staff users for the local run
+purge      enforce retention: delete expired handovers and transcripts
+bench      print benchmark figures (NLU cross-validation, API latency)
 """
 
 import argparse
@@ -29,8 +29,12 @@ DEV_STAFF_TOKENS = {
 
 
 def _rasa_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
 
 
 def latest_model() -> Path | None:
@@ -41,9 +45,18 @@ def latest_model() -> Path | None:
 def train(force: bool = False) -> Path:
     """Trains unless Rasa's own fingerprint says the newest model is current."""
     envs.ensure_rasa_env()
-    cmd = [str(rasa_bin("rasa")), "train", "--config", str(BOT / "config.yml"),
-           "--domain", str(BOT / "domain"), "--out", str(MODELS),
-           "--data", *[str(p) for p in TRAINING_DATA]]
+    cmd = [
+        str(rasa_bin("rasa")),
+        "train",
+        "--config",
+        str(BOT / "config.yml"),
+        "--domain",
+        str(BOT / "domain"),
+        "--out",
+        str(MODELS),
+        "--data",
+        *[str(p) for p in TRAINING_DATA],
+    ]
     if force:
         cmd.append("--force")
     print("Training (skipped by Rasa when nothing changed) ...", flush=True)
@@ -71,26 +84,37 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     envs.ensure_all()
     model = train()
-    cfg = StackConfig(model=model, api_port=args.api_port, rasa_port=args.rasa_port,
-                      actions_port=args.actions_port,
-                      extra_env=dict(DEV_STAFF_TOKENS))
+    cfg = StackConfig(
+        model=model,
+        api_port=args.api_port,
+        rasa_port=args.rasa_port,
+        actions_port=args.actions_port,
+        extra_env=dict(DEV_STAFF_TOKENS),
+    )
     print("Starting handover API, action server and Rasa (the first start takes a minute) ...")
     with running_stack(cfg):
-        subprocess.run([str(api_bin()), "-m", "handover_api.cli", "seed-demo"], cwd=REPO,
-                       env=cfg.environment(), check=True)
+        subprocess.run(
+            [str(api_bin()), "-m", "handover_api.cli", "seed-demo"],
+            cwd=REPO,
+            env=cfg.environment(),
+            check=True,
+        )
         server = serve_webchat(args.web_port, cfg.rasa_url)
         url = f"http://127.0.0.1:{args.web_port}/"
-        print(f"""
+        print(
+            f"""
 Voordeur is running.
   Chat in the browser:   {url}   (demo municipal page with the chat widget)
   Chat in the terminal:  ./voordeur shell
   Chat over HTTP:        curl -s {cfg.rasa_url}/webhooks/rest/webhook \\
                            -d '{{"sender": "demo", "message": "hallo"}}'
   Staff inbox (API):     {cfg.api_url}/docs  — demo staff tokens:
-                           Peel 6.1 (regional):  {DEV_STAFF_TOKENS['VOORDEUR_DEMO_TOKEN_PEEL61']}
-                           Helmond wijkteam:     {DEV_STAFF_TOKENS['VOORDEUR_DEMO_TOKEN_HELMOND']}
-  Logs:                  {cfg.var_dir / 'logs'}
-Press Ctrl+C to stop.""", flush=True)
+                           Peel 6.1 (regional):  {DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_PEEL61"]}
+                           Helmond wijkteam:     {DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_HELMOND"]}
+  Logs:                  {cfg.var_dir / "logs"}
+Press Ctrl+C to stop.""",
+            flush=True,
+        )
         if not args.no_browser and os.environ.get("DISPLAY"):
             import webbrowser
 
@@ -107,23 +131,36 @@ Press Ctrl+C to stop.""", flush=True)
 
 def cmd_shell(args: argparse.Namespace) -> int:
     """Talks to the running Rasa server, like `rasa shell` but without loading a second model."""
-    cmd = [str(rasa_bin("python")), "-m", "voordeur_cli.terminal_chat", "--url",
-           f"http://127.0.0.1:{args.rasa_port}"]
+    cmd = [
+        str(rasa_bin("python")),
+        "-m",
+        "voordeur_cli.terminal_chat",
+        "--url",
+        f"http://127.0.0.1:{args.rasa_port}",
+    ]
     return subprocess.run(cmd, cwd=REPO, env=_rasa_env(), check=False).returncode
 
 
 def _api_cli(*args: str) -> int:
     envs.ensure_api_env()
     VAR.mkdir(exist_ok=True)
-    return subprocess.run([str(api_bin()), "-m", "handover_api.cli", *args], cwd=REPO,
-                          check=False).returncode
+    return subprocess.run(
+        [str(api_bin()), "-m", "handover_api.cli", *args], cwd=REPO, check=False
+    ).returncode
 
 
 def cmd_user(args: argparse.Namespace) -> int:
     extra = ["--team", args.team] if args.team else []
-    return _api_cli("create-user", "--username", args.username, "--organisation",
-                    args.organisation, "--display-name", args.display_name or args.username,
-                    *extra)
+    return _api_cli(
+        "create-user",
+        "--username",
+        args.username,
+        "--organisation",
+        args.organisation,
+        "--display-name",
+        args.display_name or args.username,
+        *extra,
+    )
 
 
 def cmd_seed_demo(_: argparse.Namespace) -> int:
@@ -148,19 +185,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voordeur", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="voordeur", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("setup", help="create/update the virtual environments").set_defaults(
-        func=cmd_setup)
+        func=cmd_setup
+    )
     p = sub.add_parser("train", help="train the Rasa model if needed")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("run", help="run the whole system locally and open the chat")
     p.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", 8000)))
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
-    p.add_argument("--actions-port", type=int,
-                   default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    p.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
     p.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=cmd_run)
@@ -168,8 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     p.set_defaults(func=cmd_shell)
     p = sub.add_parser("test", help="run everything CI runs")
-    p.add_argument("--quick", action="store_true",
-                   help="skip training, story tests and end-to-end tests")
+    p.add_argument(
+        "--quick", action="store_true", help="skip training, story tests and end-to-end tests"
+    )
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("user", help="create a staff user and print its bearer token")
     p.add_argument("--username", required=True)
@@ -190,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except subprocess.CalledProcessError as exc:
-        print(f"voordeur: step failed: {' '.join(map(str, exc.cmd))} (exit {exc.returncode})",
-              file=sys.stderr)
+        print(
+            f"voordeur: step failed: {' '.join(map(str, exc.cmd))} (exit {exc.returncode})",
+            file=sys.stderr,
+        )
         return exc.returncode or 1
 
 

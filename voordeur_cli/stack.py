@@ -94,7 +94,9 @@ def migrate(cfg: StackConfig) -> None:
     cfg.var_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [str(api_bin()), "-m", "handover_api.cli", "migrate"],
-        cwd=REPO, env=cfg.environment(), check=True,
+        cwd=REPO,
+        env=cfg.environment(),
+        check=True,
     )
 
 
@@ -107,20 +109,51 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
     migrate(cfg)
     commands = {
         "handover-api": (
-            [str(api_bin()), "-m", "uvicorn", "handover_api.main:app", "--host", "127.0.0.1",
-             "--port", str(cfg.api_port), "--no-access-log"],
-            f"{cfg.api_url}/healthz", 60,
+            [
+                str(api_bin()),
+                "-m",
+                "uvicorn",
+                "handover_api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(cfg.api_port),
+                "--no-access-log",
+            ],
+            f"{cfg.api_url}/healthz",
+            60,
         ),
         "action-server": (
-            [str(rasa_bin("rasa")), "run", "actions", "--actions", "actions",
-             "--port", str(cfg.actions_port)],
-            f"http://127.0.0.1:{cfg.actions_port}/health", 120,
+            [
+                str(rasa_bin("rasa")),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(cfg.actions_port),
+            ],
+            f"http://127.0.0.1:{cfg.actions_port}/health",
+            120,
         ),
         "rasa": (
-            [str(rasa_bin("rasa")), "run", "--enable-api", "--cors", "*",
-             "--port", str(cfg.rasa_port), "--model", str(cfg.model),
-             "--endpoints", str(cfg.endpoints), "--credentials", str(cfg.credentials)],
-            f"{cfg.rasa_url}/status", 300,
+            [
+                str(rasa_bin("rasa")),
+                "run",
+                "--enable-api",
+                "--cors",
+                "*",
+                "--port",
+                str(cfg.rasa_port),
+                "--model",
+                str(cfg.model),
+                "--endpoints",
+                str(cfg.endpoints),
+                "--credentials",
+                str(cfg.credentials),
+            ],
+            f"{cfg.rasa_url}/status",
+            300,
         ),
     }
     procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -128,7 +161,11 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
         for name, (cmd, health, timeout) in commands.items():
             log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
             procs[name] = subprocess.Popen(
-                cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cmd,
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             _wait_http(health, timeout, procs[name], name)

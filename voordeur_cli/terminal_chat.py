@@ -12,8 +12,11 @@ import uuid
 
 def send(url: str, sender: str, text: str) -> list[dict]:
     body = json.dumps({"sender": sender, "message": text, "metadata": {"channel": "shell"}})
-    req = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body.encode(),
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{url}/webhooks/rest/webhook",
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=60) as resp:
         return json.loads(resp.read())
 

@@ -19,10 +19,16 @@ Step = tuple[str, Callable[[], bool]]
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> bool:
     print("  $", " ".join(str(c) for c in cmd), flush=True)
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2",
-                "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **(env or {})}
-    return subprocess.run([str(c) for c in cmd], cwd=REPO, env=full_env,
-                          check=False).returncode == 0
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        **(env or {}),
+    }
+    return (
+        subprocess.run([str(c) for c in cmd], cwd=REPO, env=full_env, check=False).returncode == 0
+    )
 
 
 def _postgres() -> bool:
@@ -32,27 +38,52 @@ def _postgres() -> bool:
 def _lint() -> bool:
     ruff = api_bin("ruff")
     targets = ["actions", "handover_api", "voordeur_cli", "bot", "tests", "voordeur"]
-    return all([
-        _run([ruff, "check", *targets]),
-        _run([ruff, "format", "--check", *targets]),
-        _run([api_bin("mypy"), "--config-file", "handover_api/mypy.ini", "handover_api"]),
-    ])
+    return all(
+        [
+            _run([ruff, "check", *targets]),
+            _run([ruff, "format", "--check", *targets]),
+            _run([api_bin("mypy"), "--config-file", "handover_api/mypy.ini", "handover_api"]),
+        ]
+    )
 
 
 def _api_tests() -> bool:
-    return _run([api_bin("python"), "-m", "pytest", "tests/handover_api", "-q", "-p",
-                 "no:cacheprovider"], env={"VOORDEUR_REQUIRE_PG": "1"})
+    return _run(
+        [api_bin("python"), "-m", "pytest", "tests/handover_api", "-q", "-p", "no:cacheprovider"],
+        env={"VOORDEUR_REQUIRE_PG": "1"},
+    )
 
 
 def _validate_data() -> bool:
-    return _run([rasa_bin("rasa"), "data", "validate",
-                 "--config", BOT / "config.yml", "--domain", BOT / "domain",
-                 "--data", *TRAINING_DATA])
+    return _run(
+        [
+            rasa_bin("rasa"),
+            "data",
+            "validate",
+            "--config",
+            BOT / "config.yml",
+            "--domain",
+            BOT / "domain",
+            "--data",
+            *TRAINING_DATA,
+        ]
+    )
 
 
 def _rasa_side_tests() -> bool:
-    return _run([rasa_bin("python"), "-m", "pytest", "tests/actions", "tests/bot", "tests/data",
-                 "-q", "-p", "no:cacheprovider"])
+    return _run(
+        [
+            rasa_bin("python"),
+            "-m",
+            "pytest",
+            "tests/actions",
+            "tests/bot",
+            "tests/data",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ]
+    )
 
 
 def _train() -> bool:
@@ -65,14 +96,24 @@ def _train() -> bool:
 def _story_tests() -> bool:
     from voordeur_cli.main import latest_model
 
-    return _run([rasa_bin("rasa"), "test", "core", "--model", latest_model(),
-                 "--stories", "tests/bot/stories",
-                 "--fail-on-prediction-errors", "--out", "results/core"])
+    return _run(
+        [
+            rasa_bin("rasa"),
+            "test",
+            "core",
+            "--model",
+            latest_model(),
+            "--stories",
+            "tests/bot/stories",
+            "--fail-on-prediction-errors",
+            "--out",
+            "results/core",
+        ]
+    )
 
 
 def _e2e() -> bool:
-    return _run([api_bin("python"), "-m", "pytest", "tests/e2e", "-q", "-p",
-                 "no:cacheprovider"])
+    return _run([api_bin("python"), "-m", "pytest", "tests/e2e", "-q", "-p", "no:cacheprovider"])
 
 
 def run_all(quick: bool = False) -> int:
@@ -86,8 +127,7 @@ def run_all(quick: bool = False) -> int:
         ("actions and NLU component tests", _rasa_side_tests),
     ]
     if not quick:
-        steps += [("training", _train), ("story tests", _story_tests),
-                  ("end-to-end", _e2e)]
+        steps += [("training", _train), ("story tests", _story_tests), ("end-to-end", _e2e)]
     results: list[tuple[str, bool]] = []
     for name, step in steps:
         print(f"\n=== {name}", flush=True)

@@ -10,7 +10,7 @@ from voordeur_cli.paths import REPO
 class _Handler(http.server.SimpleHTTPRequestHandler):
     rasa_url = "http://127.0.0.1:5005"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: the chat page is static and request lines would only add noise."""
 
     def do_GET(self) -> None:

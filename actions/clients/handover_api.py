@@ -57,11 +57,14 @@ class HandoverApiClient:
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise HandoverApiUnavailable(f"{url}: {exc!r}") from exc
 
-    async def create_handover(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+    async def create_handover(
+        self, payload: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
         """POST /api/v1/handovers; the same key always yields the same handover."""
         return await self._post("/api/v1/handovers", payload, idempotency_key)
 
     async def append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         """POST /api/v1/conversations/{id}/events; events carry ids, so replays are harmless."""
-        await self._post(f"/api/v1/conversations/{conversation_id}/events",
-                         {"events": events}, None)
+        await self._post(
+            f"/api/v1/conversations/{conversation_id}/events", {"events": events}, None
+        )

@@ -31,10 +31,19 @@ def make_tracker(
         "metadata": {"channel": channel} if channel else {},
     }
     now = time.time()
-    history = events if events is not None else [
-        {"event": "user", "text": text, "timestamp": now, "parse_data": latest,
-         "input_channel": "rest"},
-    ]
+    history = (
+        events
+        if events is not None
+        else [
+            {
+                "event": "user",
+                "text": text,
+                "timestamp": now,
+                "parse_data": latest,
+                "input_channel": "rest",
+            },
+        ]
+    )
     return Tracker(
         sender_id=sender_id,
         slots=slots or {},
@@ -79,7 +88,9 @@ class FakeHandoverApi:
 
 
 @pytest.fixture
-async def fake_api(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> AsyncIterator[FakeHandoverApi]:
+async def fake_api(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> AsyncIterator[FakeHandoverApi]:
     api = FakeHandoverApi()
     app = web.Application()
     app.router.add_post("/api/v1/handovers", api.create)

@@ -22,8 +22,10 @@ async def test_bijstand_question_is_answered_and_a_handover_offered(dispatcher) 
 
 async def test_municipality_named_in_the_question_is_remembered(dispatcher) -> None:
     tracker = make_tracker(
-        text="bijstand in Mierlo", intent="ask_bijstand",
-        entities=[{"entity": "gemeente", "value": "Geldrop-Mierlo", "start": 12, "end": 18}])
+        text="bijstand in Mierlo",
+        intent="ask_bijstand",
+        entities=[{"entity": "gemeente", "value": "Geldrop-Mierlo", "start": 12, "end": 18}],
+    )
     slots = _slots(await ActionAnswerQuestion().run(dispatcher, tracker, {}))
     assert slots["gemeente_code"] == "GM1771"
     assert slots["gemeente"] == "Geldrop-Mierlo"

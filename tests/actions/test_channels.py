@@ -9,8 +9,10 @@ def test_sms_gets_numbered_choices_and_no_buttons() -> None:
 
 def test_web_gets_buttons_with_intent_payloads() -> None:
     msg = choice_message("Mag ik dit delen?", YES_NO, "web")
-    assert msg["buttons"] == [{"title": "Ja", "payload": "/affirm"},
-                              {"title": "Nee", "payload": "/deny"}]
+    assert msg["buttons"] == [
+        {"title": "Ja", "payload": "/affirm"},
+        {"title": "Nee", "payload": "/deny"},
+    ]
 
 
 def test_channel_comes_from_metadata_then_from_the_input_channel() -> None:

@@ -20,7 +20,8 @@ def test_dutch_numbers_in_any_shape_are_normalised(text: str, expected: str) -> 
 
 
 @pytest.mark.parametrize(
-    "text", ["12345", "06 1234 567", "0800 1234567", "0900-1234567", "Helmond", "", "+44 20 7946 0958"]
+    "text",
+    ["12345", "06 1234 567", "0800 1234567", "0900-1234567", "Helmond", "", "+44 20 7946 0958"],
 )
 def test_no_callback_number_is_refused(text: str) -> None:
     assert normalise_phone(text) is None

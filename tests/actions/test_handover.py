@@ -32,7 +32,9 @@ async def test_municipality_from_free_text_when_asked(dispatcher) -> None:
     form = ValidateHandoverForm()
     tracker = make_tracker(text="ik woon in Mierlo", slots={"requested_slot": "gemeente_code"})
     assert await form.extract_gemeente_code(dispatcher, tracker, {}) == {
-        "gemeente_code": "GM1771", "gemeente": "Geldrop-Mierlo"}
+        "gemeente_code": "GM1771",
+        "gemeente": "Geldrop-Mierlo",
+    }
 
 
 async def test_unknown_place_gets_a_clear_question_again(dispatcher) -> None:
@@ -44,16 +46,25 @@ async def test_unknown_place_gets_a_clear_question_again(dispatcher) -> None:
 
 async def test_a_question_during_the_form_is_left_to_the_rules(dispatcher) -> None:
     form = ValidateHandoverForm()
-    tracker = make_tracker(text="wat is bijzondere bijstand?", intent="ask_bijzondere_bijstand",
-                           slots={"requested_slot": "gemeente_code"})
+    tracker = make_tracker(
+        text="wat is bijzondere bijstand?",
+        intent="ask_bijzondere_bijstand",
+        slots={"requested_slot": "gemeente_code"},
+    )
     assert await form.extract_gemeente_code(dispatcher, tracker, {}) == {}
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize(("text", "intent", "given"), [
-    ("1", "affirm", True), ("ja hoor", "affirm", True), ("2", "deny", False),
-    ("nee", "deny", False), ("2", "affirm", False),
-])
+@pytest.mark.parametrize(
+    ("text", "intent", "given"),
+    [
+        ("1", "affirm", True),
+        ("ja hoor", "affirm", True),
+        ("2", "deny", False),
+        ("nee", "deny", False),
+        ("2", "affirm", False),
+    ],
+)
 async def test_consent_reads_numbered_and_spoken_answers(dispatcher, text, intent, given) -> None:
     tracker = make_tracker(text=text, intent=intent, slots={"requested_slot": "consent_given"})
     result = await ValidateHandoverForm().extract_consent_given(dispatcher, tracker, {})
@@ -64,8 +75,9 @@ async def test_consent_reads_numbered_and_spoken_answers(dispatcher, text, inten
 
 
 async def test_unclear_consent_answer_is_asked_again(dispatcher) -> None:
-    tracker = make_tracker(text="misschien", intent="inform",
-                           slots={"requested_slot": "consent_given"})
+    tracker = make_tracker(
+        text="misschien", intent="inform", slots={"requested_slot": "consent_given"}
+    )
     result = await ValidateHandoverForm().extract_consent_given(dispatcher, tracker, {})
     assert result == {"consent_given": None}
     assert dispatcher.messages[0]["response"] == "utter_choose_yes_no"
@@ -74,7 +86,8 @@ async def test_unclear_consent_answer_is_asked_again(dispatcher) -> None:
 async def test_no_consent_means_no_more_questions(dispatcher) -> None:
     tracker = make_tracker(slots={"consent_given": False})
     slots = await ValidateHandoverForm().required_slots(
-        ["gemeente_code", "consent_given", "contact_phone"], dispatcher, tracker, {})
+        ["gemeente_code", "consent_given", "contact_phone"], dispatcher, tracker, {}
+    )
     assert slots == ["gemeente_code", "consent_given"]
 
 
@@ -88,8 +101,9 @@ async def test_phone_number_validated(dispatcher) -> None:
 
 
 async def test_consent_question_names_who_receives_what(dispatcher) -> None:
-    tracker = make_tracker(slots={"gemeente_code": "GM0794", "service": "bijstand_intake"},
-                           channel="sms")
+    tracker = make_tracker(
+        slots={"gemeente_code": "GM0794", "service": "bijstand_intake"}, channel="sms"
+    )
     await ActionAskConsentGiven().run(dispatcher, tracker, {})
     text = dispatcher.messages[0]["text"]
     assert "Peel 6.1" in text and "telefoonnummer" in text and "Mag ik dit delen?" in text
@@ -98,9 +112,16 @@ async def test_consent_question_names_who_receives_what(dispatcher) -> None:
 
 
 def _consented_slots(**extra):
-    return {"gemeente_code": "GM0794", "gemeente": "Helmond", "service": "bijstand_intake",
-            "consent_given": True, "consent_at": "2026-11-26T22:58:00+00:00",
-            "consent_version": current_consent()[0], "contact_phone": "0612345678", **extra}
+    return {
+        "gemeente_code": "GM0794",
+        "gemeente": "Helmond",
+        "service": "bijstand_intake",
+        "consent_given": True,
+        "consent_at": "2026-11-26T22:58:00+00:00",
+        "consent_version": current_consent()[0],
+        "contact_phone": "0612345678",
+        **extra,
+    }
 
 
 async def test_submit_creates_one_handover_with_consent_and_transcript(fake_api, dispatcher):
@@ -108,8 +129,11 @@ async def test_submit_creates_one_handover_with_consent_and_transcript(fake_api,
     events = await ActionSubmitHandover().run(dispatcher, tracker, {})
     assert len(fake_api.by_key) == 1
     body = fake_api.requests[0]["body"]
-    assert body["consent"] == {"given": True, "at": "2026-11-26T22:58:00+00:00",
-                               "text_version": current_consent()[0]}
+    assert body["consent"] == {
+        "given": True,
+        "at": "2026-11-26T22:58:00+00:00",
+        "text_version": current_consent()[0],
+    }
     assert body["municipality"] == {"code": "GM0794", "name": "Helmond"}
     assert body["destination"]["level"] == "regional"
     assert body["destination"]["organisation"] == "peel61"

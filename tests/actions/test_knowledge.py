@@ -6,7 +6,6 @@ import os
 import re
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import pytest
 import yaml
@@ -25,11 +24,28 @@ from actions.regions import Municipality, RegionConfig, load_regions
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("VOORDEUR_SHARED_DIR", REPO.parent / "shared"))
 REQUIRED_TOPICS = {
-    "bijstand", "zoektermijn_jongeren", "bijzondere_bijstand", "minimaregelingen",
-    "individuele_inkomenstoeslag", "collectieve_zorgverzekering", "kwijtschelding", "schuldhulp",
-    "wmo", "jeugdhulp", "voorschot", "werk", "beschut_werk", "banenafspraak", "werkgever",
-    "wijziging_doorgeven", "uitbetaling", "bezwaar", "zelfstandige", "contact",
-    "status_aanvraag", "out_of_scope",
+    "bijstand",
+    "zoektermijn_jongeren",
+    "bijzondere_bijstand",
+    "minimaregelingen",
+    "individuele_inkomenstoeslag",
+    "collectieve_zorgverzekering",
+    "kwijtschelding",
+    "schuldhulp",
+    "wmo",
+    "jeugdhulp",
+    "voorschot",
+    "werk",
+    "beschut_werk",
+    "banenafspraak",
+    "werkgever",
+    "wijziging_doorgeven",
+    "uitbetaling",
+    "bezwaar",
+    "zelfstandige",
+    "contact",
+    "status_aanvraag",
+    "out_of_scope",
 }
 EURO_AMOUNT = re.compile(r"€\s*\d|\beuro\s*\d|\d[\d.,]*\s*(?:€|euro)", re.IGNORECASE)
 INFORMAL = re.compile(r"\b(je|jij|jou|jouw|jullie)\b", re.IGNORECASE)
@@ -56,8 +72,11 @@ def regions() -> RegionConfig:
 def _all_texts(kb: KnowledgeBase) -> list[tuple[str, str]]:
     found = []
     for entry in kb.entries.values():
-        layers = [entry.answer, *entry.overrides.regions.values(),
-                  *entry.overrides.municipalities.values()]
+        layers = [
+            entry.answer,
+            *entry.overrides.regions.values(),
+            *entry.overrides.municipalities.values(),
+        ]
         for layer in layers:
             for field in ("chat", "sms", "more"):
                 if getattr(layer, field):
@@ -66,7 +85,7 @@ def _all_texts(kb: KnowledgeBase) -> list[tuple[str, str]]:
 
 
 def test_required_topics_present(kb: KnowledgeBase) -> None:
-    assert REQUIRED_TOPICS <= set(kb.topics)
+    assert set(kb.topics) >= REQUIRED_TOPICS
 
 
 def test_every_ask_intent_maps_to_exactly_one_entry(kb: KnowledgeBase) -> None:
@@ -94,7 +113,7 @@ def test_answer_for_every_municipality_and_channel(
 ) -> None:
     topic = kb.topic_for_intent(intent)
     assert topic is not None
-    municipalities: list[Optional[Municipality]] = [None, *regions.municipalities]
+    municipalities: list[Municipality | None] = [None, *regions.municipalities]
     for municipality in municipalities:
         where = municipality.name if municipality else "unknown municipality"
         chat = kb.answer(topic, municipality, regions, "web")
@@ -271,5 +290,5 @@ def test_intent_claimed_twice_is_an_error(tmp_path: Path) -> None:
 
 def test_override_for_unknown_region_is_reported(tmp_path: Path, regions: RegionConfig) -> None:
     kb = load_knowledge(_write(tmp_path, "proef", FIXTURE.replace("peelland:", "brabant:")))
-    with pytest.raises(KnowledgeError, match="overrides.regions.brabant"):
+    with pytest.raises(KnowledgeError, match=r"overrides\.regions\.brabant"):
         kb.validate_against(regions)

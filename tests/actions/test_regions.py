@@ -1,8 +1,9 @@
 """Region configuration: the contract's municipalities, routing per access model, and that a
 resident's free-text answer ("ik woon in Mierlo", "5708 AB") finds the right municipality."""
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -19,15 +20,33 @@ from actions.regions import (
 # shared/contract/regions.md
 EXPECTED = {
     "peelland": {
-        "Asten": "GM0743", "Deurne": "GM0762", "Gemert-Bakel": "GM1652", "Helmond": "GM0794",
-        "Laarbeek": "GM1659", "Someren": "GM0847", "Geldrop-Mierlo": "GM1771",
+        "Asten": "GM0743",
+        "Deurne": "GM0762",
+        "Gemert-Bakel": "GM1652",
+        "Helmond": "GM0794",
+        "Laarbeek": "GM1659",
+        "Someren": "GM0847",
+        "Geldrop-Mierlo": "GM1771",
     },
-    "ijmond": {"Velsen": "GM0453", "Beverwijk": "GM0375", "Heemskerk": "GM0396",
-               "Uitgeest": "GM0450"},
-    "regio_alkmaar": {"Alkmaar": "GM0361", "Dijk en Waard": "GM1980", "Bergen (NH)": "GM0373",
-                      "Heiloo": "GM0399", "Castricum": "GM0383"},
-    "woerden": {"Bodegraven-Reeuwijk": "GM1901", "Montfoort": "GM0335", "Oudewater": "GM0589",
-                "Woerden": "GM0632"},
+    "ijmond": {
+        "Velsen": "GM0453",
+        "Beverwijk": "GM0375",
+        "Heemskerk": "GM0396",
+        "Uitgeest": "GM0450",
+    },
+    "regio_alkmaar": {
+        "Alkmaar": "GM0361",
+        "Dijk en Waard": "GM1980",
+        "Bergen (NH)": "GM0373",
+        "Heiloo": "GM0399",
+        "Castricum": "GM0383",
+    },
+    "woerden": {
+        "Bodegraven-Reeuwijk": "GM1901",
+        "Montfoort": "GM0335",
+        "Oudewater": "GM0589",
+        "Woerden": "GM0632",
+    },
 }
 PEEL_SIX = ["GM0743", "GM0762", "GM1652", "GM0794", "GM1659", "GM0847"]
 WORK_AND_INCOME = ["bijstand_intake", "bijzondere_bijstand", "werk"]
@@ -82,7 +101,9 @@ def test_access_model(cfg: RegionConfig) -> None:
         assert cfg.destination_for(code, "bijstand_intake").organisation == "iasz"
     assert cfg.destination_for("GM1901", "bijstand_intake").organisation == "bodegraven-reeuwijk-wi"
     alkmaar_local = [
-        (m.code, s) for m in cfg.municipalities if m.region_id == "regio_alkmaar"
+        (m.code, s)
+        for m in cfg.municipalities
+        if m.region_id == "regio_alkmaar"
         for s in ("schuldhulp", "minimaregelingen", "bijzondere_bijstand")
         if m.services[s] == "local"
     ]
@@ -155,8 +176,17 @@ def test_find_municipality_free_text(cfg: RegionConfig, text: str, name: str) ->
 
 @pytest.mark.parametrize(
     "text",
-    ["", None, "Amsterdam", "met vriendelijke groet", "ik kan niet worden geholpen",
-     "mijn vaste lasten zijn hoog", "in 2026", "1234 AB", "hallo"],
+    [
+        "",
+        None,
+        "Amsterdam",
+        "met vriendelijke groet",
+        "ik kan niet worden geholpen",
+        "mijn vaste lasten zijn hoog",
+        "in 2026",
+        "1234 AB",
+        "hallo",
+    ],
 )
 def test_find_municipality_none(cfg: RegionConfig, text: Any) -> None:
     assert cfg.find_municipality(text) is None

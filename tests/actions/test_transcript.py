@@ -6,8 +6,12 @@ def _events():
     return [
         {"event": "action", "name": "action_session_start", "timestamp": 1.0},
         {"event": "bot", "text": "Welkom bij Voordeur", "timestamp": 2.0},
-        {"event": "user", "text": "ik heb geen inkomen meer, kan ik bijstand krijgen?",
-         "timestamp": 3.0, "parse_data": {"intent": {"name": "ask_bijstand"}}},
+        {
+            "event": "user",
+            "text": "ik heb geen inkomen meer, kan ik bijstand krijgen?",
+            "timestamp": 3.0,
+            "parse_data": {"intent": {"name": "ask_bijstand"}},
+        },
         {"event": "user", "text": "/affirm", "timestamp": 4.0, "parse_data": {}},
         {"event": "slot", "name": "x", "value": 1, "timestamp": 5.0},
     ]
@@ -25,14 +29,18 @@ def test_transcript_has_messages_only_in_order_with_stable_ids() -> None:
 
 def test_user_messages_skip_button_payloads() -> None:
     assert user_messages(make_tracker(events=_events())) == [
-        "ik heb geen inkomen meer, kan ik bijstand krijgen?"]
+        "ik heb geen inkomen meer, kan ik bijstand krijgen?"
+    ]
 
 
 def test_summary_tells_the_professional_what_was_already_said() -> None:
     summary = build_summary(
-        question="een bijstandsuitkering", municipality="Helmond",
+        question="een bijstandsuitkering",
+        municipality="Helmond",
         user_texts=["ik heb geen inkomen meer, kan ik bijstand krijgen?", "ja"],
-        domains=["inkomen"], phone_given=True, channel="web",
+        domains=["inkomen"],
+        phone_given=True,
+        channel="web",
     )
     assert "Vraag: een bijstandsuitkering." in summary
     assert "Gemeente: Helmond" in summary

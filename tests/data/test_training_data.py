@@ -80,8 +80,9 @@ def test_rasa_validator_is_clean(importer, recwarn) -> None:
     assert validator.verify_forms_in_stories_rules()
     tolerated = _responses_used_by_actions()
     forms = importer.get_domain().forms
-    form_asks = {f"utter_ask_{slot}" for form in forms.values()
-                 for slot in form.get("required_slots", [])}
+    form_asks = {
+        f"utter_ask_{slot}" for form in forms.values() for slot in form.get("required_slots", [])
+    }
     problems = []
     for warning in recwarn.list:
         message = str(warning.message)

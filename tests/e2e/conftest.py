@@ -20,8 +20,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
     assert model is not None, "no trained model: run ./voordeur train first"
     var_dir = tmp_path_factory.mktemp("var")
     cfg = StackConfig(
-        model=model, api_port=free_port(), actions_port=free_port(), rasa_port=free_port(),
-        var_dir=var_dir, service_token="e2e-service-token", env="test",
+        model=model,
+        api_port=free_port(),
+        actions_port=free_port(),
+        rasa_port=free_port(),
+        var_dir=var_dir,
+        service_token="e2e-service-token",
+        env="test",
     )
     try:
         with running_stack(cfg, log_dir=var_dir / "logs"):
@@ -35,9 +40,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
 def staff_token(cfg: StackConfig, username: str, organisation: str) -> str:
     """Creates a staff user through the real CLI and returns the printed bearer token."""
     out = subprocess.run(
-        [str(api_bin()), "-m", "handover_api.cli", "create-user", "--username", username,
-         "--organisation", organisation, "--display-name", username],
-        cwd=REPO, env=cfg.environment(), check=True, capture_output=True, text=True,
+        [
+            str(api_bin()),
+            "-m",
+            "handover_api.cli",
+            "create-user",
+            "--username",
+            username,
+            "--organisation",
+            organisation,
+            "--display-name",
+            username,
+        ],
+        cwd=REPO,
+        env=cfg.environment(),
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     tokens = [word for line in out.splitlines() for word in line.split() if len(word) >= 32]
     assert tokens, f"no token printed by create-user: {out!r}"
@@ -53,8 +72,11 @@ class Chat:
         self.channel = channel
 
     def say(self, text: str) -> list[dict]:
-        resp = httpx.post(self.url, json={"sender": self.sender, "message": text,
-                                          "metadata": {"channel": self.channel}}, timeout=60)
+        resp = httpx.post(
+            self.url,
+            json={"sender": self.sender, "message": text, "metadata": {"channel": self.channel}},
+            timeout=60,
+        )
         resp.raise_for_status()
         return resp.json()
 

@@ -45,11 +45,13 @@ def test_bijstand_question_reaches_the_regional_organisation(stack: StackConfig)
     assert handover["destination"]["level"] == "regional"
     assert "Helmond" in handover["summary"]
 
-    detail = httpx.get(f"{stack.api_url}/api/v1/handovers/{handover['id']}", headers=headers,
-                       timeout=10).json()
+    detail = httpx.get(
+        f"{stack.api_url}/api/v1/handovers/{handover['id']}", headers=headers, timeout=10
+    ).json()
     assert detail["contact"]["phone"] == "0612345678"
     transcript = httpx.get(
-        f"{stack.api_url}/api/v1/conversations/e2e-resident-1/transcript", headers=headers,
+        f"{stack.api_url}/api/v1/conversations/e2e-resident-1/transcript",
+        headers=headers,
         timeout=10,
     )
     assert transcript.status_code == 200
@@ -61,8 +63,11 @@ def test_bijstand_question_reaches_the_regional_organisation(stack: StackConfig)
 
 def test_other_organisations_do_not_see_the_handover(stack: StackConfig) -> None:
     token = staff_token(stack, "e2e-other", "werkplein-ijmond")
-    listing = httpx.get(f"{stack.api_url}/api/v1/handovers",
-                        headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    listing = httpx.get(
+        f"{stack.api_url}/api/v1/handovers",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert listing.status_code == 200
     assert listing.json()["items"] == []
 
@@ -75,6 +80,9 @@ def test_declining_consent_shares_nothing(stack: StackConfig) -> None:
     refused = Chat.text(chat.say("2"))
     assert "Ik deel niets" in refused
     token = staff_token(stack, "e2e-peel61-b", "peel61")
-    listing = httpx.get(f"{stack.api_url}/api/v1/handovers",
-                        headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    listing = httpx.get(
+        f"{stack.api_url}/api/v1/handovers",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
     assert all(h["conversation_id"] != "e2e-resident-2" for h in listing["items"])
