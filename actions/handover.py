@@ -118,7 +118,7 @@ class ValidateHandoverForm(FormValidationAction):
         if found is None and tracker.get_slot("gemeente"):
             found = regions.find_municipality(tracker.get_slot("gemeente"))
         if found:
-            return {"gemeente_code": found.code, "gemeente": found.name}
+            return {"gemeente_code": found.code}
         if asked and not _is_interruption(tracker):
             dispatcher.utter_message(response="utter_gemeente_unknown")
             return {"gemeente_code": None}
@@ -132,18 +132,42 @@ class ValidateHandoverForm(FormValidationAction):
         text = (tracker.latest_message.get("text") or "").strip().rstrip(".").lower()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if text in ("1", "/affirm") or (intent == "affirm" and text != "2"):
-            version, _ = current_consent()
-            return {
-                "consent_given": True,
-                "consent_at": datetime.now(UTC).isoformat(),
-                "consent_version": version,
-            }
+            return {"consent_given": True}
         if text in ("2", "/deny") or intent == "deny":
             return {"consent_given": False}
         if _is_interruption(tracker):
             return {}
         dispatcher.utter_message(response="utter_choose_yes_no")
         return {"consent_given": None}
+
+    # Only the form's own slots survive extraction; slots that belong with them are set here,
+    # in validation, where rasa-sdk keeps every returned slot.
+    async def validate_gemeente_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        try:
+            municipality = load_regions().municipality(str(value))
+        except KeyError:
+            return {"gemeente_code": None}
+        return {"gemeente_code": municipality.code, "gemeente": municipality.name}
+
+    async def validate_consent_given(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Records when, and to which text version, the resident said yes."""
+        if value is not True:
+            return {"consent_given": value, "consent_at": None, "consent_version": None}
+        version, _ = current_consent()
+        return {
+            "consent_given": True,
+            "consent_at": datetime.now(UTC).isoformat(),
+            "consent_version": version,
+        }
+
+    async def validate_contact_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"contact_phone": normalise_phone(str(value))}
 
     async def extract_contact_phone(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

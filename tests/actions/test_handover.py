@@ -31,7 +31,8 @@ def test_reference_is_short_readable_and_stable() -> None:
 async def test_municipality_from_free_text_when_asked(dispatcher) -> None:
     form = ValidateHandoverForm()
     tracker = make_tracker(text="ik woon in Mierlo", slots={"requested_slot": "gemeente_code"})
-    assert await form.extract_gemeente_code(dispatcher, tracker, {}) == {
+    assert await form.extract_gemeente_code(dispatcher, tracker, {}) == {"gemeente_code": "GM1771"}
+    assert await form.validate_gemeente_code("GM1771", dispatcher, tracker, {}) == {
         "gemeente_code": "GM1771",
         "gemeente": "Geldrop-Mierlo",
     }
@@ -67,7 +68,10 @@ async def test_a_question_during_the_form_is_left_to_the_rules(dispatcher) -> No
 )
 async def test_consent_reads_numbered_and_spoken_answers(dispatcher, text, intent, given) -> None:
     tracker = make_tracker(text=text, intent=intent, slots={"requested_slot": "consent_given"})
-    result = await ValidateHandoverForm().extract_consent_given(dispatcher, tracker, {})
+    form = ValidateHandoverForm()
+    extracted = await form.extract_consent_given(dispatcher, tracker, {})
+    assert extracted == {"consent_given": given}
+    result = await form.validate_consent_given(given, dispatcher, tracker, {})
     assert result["consent_given"] is given
     if given:
         assert result["consent_version"] == current_consent()[0]
