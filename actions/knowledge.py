@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError, validator
 
-from actions.regions import Municipality, RegionConfig, Service
+from actions.regions import Contact, Municipality, RegionConfig, Service
 
 _REPO = Path(__file__).resolve().parent.parent
 SHORT_CHANNELS = frozenset({"sms", "whatsapp"})  # get the sms text (<= 2 GSM segments)
@@ -169,7 +169,6 @@ class Answer(BaseModel):
     service: str | None = None
     related: list[str] = []
     needs_municipality: bool = False  # the text is generic because the municipality is unknown
-    example_data: bool = False  # a filled-in contact detail is example data, not verified
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
@@ -223,17 +222,12 @@ class KnowledgeBase:
         merged: dict[str, str | None] = {}
         for layer in layers:
             merged.update({k: v for k, v in layer.dict().items() if v is not None})
-        values, example_fields = _values(entry, municipality, regions)
-        used = {
-            n
-            for k in ("chat", "sms", "more", "link")
-            for n in _PLACEHOLDER.findall(merged.get(k) or "")
-        }
+        values = _values(entry, municipality, regions)
         text = merged["sms"] if channel in SHORT_CHANNELS else merged["chat"]
         more = merged.get("more")
         link = merged.get("link")
         if link and "{website_gemeente}" in link:
-            link = municipality.contact.website if municipality else None
+            link = _verified(municipality.contact, "website") or None if municipality else None
         return Answer(
             topic=entry.id,
             title=entry.title,
@@ -246,7 +240,6 @@ class KnowledgeBase:
             service=entry.service,
             related=entry.related,
             needs_municipality=municipality is None and entry.depends_on_municipality(),
-            example_data=bool(used & example_fields),
         )
 
     def validate_against(self, regions: RegionConfig) -> None:
@@ -269,10 +262,10 @@ class KnowledgeBase:
 
 def _values(
     entry: Entry, municipality: Municipality | None, regions: RegionConfig
-) -> tuple[dict[str, str], set[str]]:
-    """Placeholder values for the municipality, and which placeholders hold example data."""
+) -> dict[str, str]:
+    """Placeholder values for the municipality; unverified contact details are left out."""
     if municipality is None:
-        return dict(FALLBACKS), set()
+        return dict(FALLBACKS)
     region = regions.region(municipality.region_id)
     work_income = regions.destination_for(municipality.code, "bijstand_intake").label
     values = dict(FALLBACKS)
@@ -280,8 +273,9 @@ def _values(
         gemeente=municipality.name,
         regio_organisatie=work_income,
         lokaal_team=regions.team(municipality.local_team).name,
-        telefoon_gemeente=municipality.contact.phone or FALLBACKS["telefoon_gemeente"],
-        website_gemeente=re.sub(r"^https?://", "", municipality.contact.website or "")
+        telefoon_gemeente=_verified(municipality.contact, "phone")
+        or FALLBACKS["telefoon_gemeente"],
+        website_gemeente=re.sub(r"^https?://", "", _verified(municipality.contact, "website"))
         or FALLBACKS["website_gemeente"],
         werkgeversservicepunt=regions.team(region.employer_service).name,
         jongerenloket=regions.team(region.youth_desk).name if region.youth_desk else work_income,
@@ -290,12 +284,13 @@ def _values(
         values["uitvoerder"] = regions.destination_for(municipality.code, entry.service).label
     if region.sheltered_work:
         values["sw_bedrijf"] = regions.organisation(region.sheltered_work).name
-    example = {
-        f"{field}_gemeente"
-        for field, key in (("telefoon", "phone"), ("website", "website"))
-        if municipality.contact.is_example(key)
-    }
-    return values, example
+    return values
+
+
+def _verified(contact: Contact, field: str) -> str:
+    """A contact detail only when verified: a resident must never be sent to an example number."""
+    value = getattr(contact, field) or ""
+    return "" if contact.is_example(field) else value
 
 
 def _load_file(path: Path) -> Entry:

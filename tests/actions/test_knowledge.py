@@ -178,7 +178,10 @@ def test_answers_follow_the_region_config(kb: KnowledgeBase, regions: RegionConf
     assert "Geldrop-Mierlo" in text("jeugdhulp", "GM1771")
     assert "www.woerden.nl" in text("out_of_scope", "GM0632")
     contact = kb.answer("contact", regions.municipality("GM0794"), regions, "web")
-    assert contact.example_data and contact.service == "information"
+    # Helmond's number in the config is example data: residents get no unverified number.
+    assert "14 0492" not in contact.text
+    assert "het algemene nummer van uw gemeente" in contact.text
+    assert contact.service == "information"
     assert contact.link == "https://www.helmond.nl"
 
 
