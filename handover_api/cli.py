@@ -5,7 +5,7 @@ Commands:
   create-user    create a staff user and print a new bearer token (shown once)
   create-token   print a new bearer token for an existing staff user
   purge          delete data older than VOORDEUR_RETENTION_DAYS and print the counts
-  seed-demo      demo staff users for peel61 and helmond-wijkteam (+ demo handovers); idempotent
+  seed-demo      demo staff users for peel61 and gemeente-helmond (ids from data/regions) (+ demo handovers); idempotent
   serve          run the API with uvicorn on VOORDEUR_API_HOST:VOORDEUR_API_PORT
 """
 
@@ -32,14 +32,14 @@ DEMO_USERS = (
         "demo-peel61",
         "Demo Werk & Inkomen",
         "peel61",
-        "werk-en-inkomen",
+        "werk-inkomen",
         "VOORDEUR_DEMO_TOKEN_PEEL61",
     ),
     (
         "demo-helmond",
         "Demo Wijkteam Helmond",
-        "helmond-wijkteam",
-        "wmo",
+        "gemeente-helmond",
+        "wijkteam",
         "VOORDEUR_DEMO_TOKEN_HELMOND",
     ),
 )
@@ -71,7 +71,7 @@ def _demo_payload(organisation: str, index: int) -> HandoverCreate:
             "destination": {
                 "level": "regional" if regional else "local",
                 "organisation": organisation,
-                "team": "werk-en-inkomen" if regional else "wmo",
+                "team": "werk-inkomen" if regional else "wijkteam",
                 "reason": "Vraag over bijstand: werk en inkomen is regionaal belegd."
                 if regional
                 else "Meerdere leefgebieden: regie ligt bij het lokale team.",

@@ -24,7 +24,7 @@ from voordeur_cli.paths import BOT, MODELS, REPO, TRAINING_DATA, VAR, api_bin, r
 
 DEV_STAFF_TOKENS = {
     "VOORDEUR_DEMO_TOKEN_PEEL61": "dev-staff-peel61",
-    "VOORDEUR_DEMO_TOKEN_HELMOND": "dev-staff-helmond-wijkteam",
+    "VOORDEUR_DEMO_TOKEN_HELMOND": "dev-staff-gemeente-helmond",
 }
 
 

@@ -89,7 +89,7 @@ def test_seed_demo_is_idempotent_and_uses_fixed_tokens(
     code, out = run(cli_settings, capsys, "seed-demo")
     assert code == 0
     assert "peel61\tdemo-peel61\tfixed-peel61-token" in out
-    assert "helmond-wijkteam\tdemo-helmond\tvd_" in out
+    assert "gemeente-helmond\tdemo-helmond\tvd_" in out
     code, out2 = run(cli_settings, capsys, "seed-demo")
     assert code == 0 and "fixed-peel61-token" in out2
     engine = make_engine(cli_settings.DATABASE_URL)
