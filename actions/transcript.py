@@ -5,12 +5,30 @@ Event ids are derived from the Rasa event timestamps, so sending the same transc
 """
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Tracker
 
 MAX_TEXT = 10_000
+_NINE_DIGITS = re.compile(r"(?<!\d)(\d[ .-]?){8}\d(?!\d)")
+
+
+def _is_bsn(digits: str) -> bool:
+    """The BSN 'elfproef': 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 is divisible by 11."""
+    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True))
+    return total % 11 == 0 and total != 0
+
+
+def strip_bsn(text: str) -> str:
+    """No BSN leaves the conversation, even when a resident typed one despite the warning."""
+
+    def replace(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return "[BSN verwijderd]" if _is_bsn(digits) else match.group(0)
+
+    return _NINE_DIGITS.sub(replace, text)
 
 
 def _event_id(conversation_id: str, event: dict[str, Any]) -> str:
@@ -34,7 +52,7 @@ def transcript_events(tracker: Tracker) -> list[dict[str, Any]]:
         item: dict[str, Any] = {
             "event_id": _event_id(tracker.sender_id, event),
             "sender": "user" if kind == "user" else "bot",
-            "text": str(text)[:MAX_TEXT],
+            "text": strip_bsn(str(text))[:MAX_TEXT],
             "at": _iso(event.get("timestamp")),
         }
         intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
@@ -46,7 +64,7 @@ def transcript_events(tracker: Tracker) -> list[dict[str, Any]]:
 
 def user_messages(tracker: Tracker) -> list[str]:
     return [
-        str(e["text"])
+        strip_bsn(str(e["text"]))
         for e in tracker.events
         if e.get("event") == "user" and e.get("text") and not str(e["text"]).startswith("/")
     ]
