@@ -5,7 +5,7 @@ Commands:
   create-user    create a staff user and print a new bearer token (shown once)
   create-token   print a new bearer token for an existing staff user
   purge          delete data older than VOORDEUR_RETENTION_DAYS and print the counts
-  seed-demo      demo staff users for peel61 and gemeente-helmond (ids from data/regions) (+ demo handovers); idempotent
+  seed-demo      demo staff users (peel61, gemeente-helmond) and handovers; idempotent
   serve          run the API with uvicorn on VOORDEUR_API_HOST:VOORDEUR_API_PORT
 """
 

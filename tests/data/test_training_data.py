@@ -58,7 +58,7 @@ def test_contract_entities_and_values(importer, contract) -> None:
 
 
 def _responses_used_by_actions() -> set[str]:
-    pattern = re.compile(r"response=\"(utter_\w+)\"")
+    pattern = re.compile(r"[\"'](utter_\w+)[\"']")
     used = set()
     for path in (REPO / "actions").rglob("*.py"):
         used |= set(pattern.findall(path.read_text()))
