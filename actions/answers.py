@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import TEXT_ONLY, YES_NO, channel_of, choice_message
+from actions.crisis import urgency_events
 from actions.knowledge import SMS_MAX_CHARS, gsm7_length, load_knowledge
 from actions.municipality import known_municipality, municipality_from_message, municipality_slots
 from actions.regions import load_regions
@@ -54,7 +55,11 @@ class ActionAnswerQuestion(Action):
         knowledge = load_knowledge()
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         awaiting = bool(tracker.get_slot("awaiting_municipality"))
-        events: list[EventType] = [SlotSet("awaiting_municipality", False)]
+        # "morgen komt de deurwaarder..." asked as a question is just as urgent
+        events: list[EventType] = [
+            SlotSet("awaiting_municipality", False),
+            *urgency_events(tracker),
+        ]
         municipality = municipality_from_message(tracker, regions, use_text=awaiting)
         if municipality:
             events += municipality_slots(municipality)

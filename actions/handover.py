@@ -45,6 +45,7 @@ INTERRUPTIONS = {
     "bot_challenge",
     "out_of_scope",
     "describe_situation",
+    "crisis",
 }
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 

@@ -8,6 +8,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import YES_NO, channel_of, choice_message
+from actions.crisis import urgency_events
 from actions.routing import is_multi_problem
 
 LIFE_DOMAIN_ENTITY = "leefgebied"
@@ -44,6 +45,7 @@ class ActionRespondSituation(Action):
         events: list[EventType] = [
             SlotSet("leefgebieden", domains),
             SlotSet("leefgebied_bewijs", evidence),
+            *urgency_events(tracker),
         ]
         if tracker.active_loop_name:
             # A handover is already being prepared: this goes along with it.
