@@ -84,13 +84,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     envs.ensure_all()
     model = train()
-    cfg = StackConfig(
-        model=model,
-        api_port=args.api_port,
-        rasa_port=args.rasa_port,
-        actions_port=args.actions_port,
-        extra_env=dict(DEV_STAFF_TOKENS),
-    )
+    ports = {
+        "api_port": args.api_port,
+        "rasa_port": args.rasa_port,
+        "actions_port": args.actions_port,
+    }
+    if args.production:
+        # The production infrastructure on this machine: PostgreSQL, Redis, RabbitMQ.
+        if not system.ensure_production_services():
+            return 1
+        system.ensure_database("voordeur")
+        system.ensure_database("voordeur_tracker")
+        cfg = StackConfig.production_profile(model, "voordeur", **ports)
+    else:
+        cfg = StackConfig(model=model, **ports)  # type: ignore[arg-type]
+    cfg.extra_env.update(DEV_STAFF_TOKENS)
     print("Starting handover API, action server and Rasa (the first start takes a minute) ...")
     with running_stack(cfg):
         subprocess.run(
@@ -201,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
     p.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
     p.add_argument("--no-browser", action="store_true")
+    p.add_argument(
+        "--production",
+        action="store_true",
+        help="PostgreSQL, Redis lock store and RabbitMQ instead of embedded defaults",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("shell", help="chat in the terminal with the running system")
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))

@@ -43,6 +43,32 @@ class StackConfig:
     credentials: Path = BOT / "credentials.yml"
     extra_env: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def production_profile(cls, model: Path, database: str, **kwargs: object) -> "StackConfig":
+        """PostgreSQL for handovers (`database`) and the Rasa tracker store (`<database>_tracker`),
+        Redis lock store, RabbitMQ event broker — on this machine (see
+        voordeur_cli.system.ensure_production_services and ensure_database).
+        """
+        extra = {
+            "TRACKER_DB_HOST": "127.0.0.1",
+            "TRACKER_DB_PORT": "5432",
+            "TRACKER_DB_NAME": f"{database}_tracker",
+            "TRACKER_DB_USER": "postgres",
+            "TRACKER_DB_PASSWORD": "",
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": "6379",
+            "RABBITMQ_HOST": "127.0.0.1",
+            "RABBITMQ_USER": "guest",
+            "RABBITMQ_PASSWORD": "guest",
+        }
+        return cls(
+            model=model,
+            endpoints=BOT / "endpoints.production.yml",
+            database_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
+            extra_env=extra,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"

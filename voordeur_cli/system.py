@@ -63,3 +63,75 @@ def _trust_local(hba: Path) -> None:
     line = "host all all 127.0.0.1/32 trust"
     if line not in text:
         hba.write_text(line + "\n" + text)
+
+
+def _apt_install(*packages: str) -> None:
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    print(f"Installing {' '.join(packages)} from Debian's packages ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env)
+
+
+def ensure_redis() -> bool:
+    if port_open("127.0.0.1", 6379):
+        return True
+    if not shutil.which("redis-server"):
+        _apt_install("redis-server")
+    if shutil.which("redis-server"):
+        _run(
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]
+        )
+    return _wait_port(6379)
+
+
+def ensure_rabbitmq() -> bool:
+    if port_open("127.0.0.1", 5672):
+        return True
+    if not shutil.which("rabbitmq-server"):
+        _apt_install("rabbitmq-server")
+    if shutil.which("rabbitmq-server"):
+        _run(["rabbitmq-server", "-detached"])
+    return _wait_port(5672, seconds=90)
+
+
+def ensure_database(name: str) -> None:
+    """Creates a PostgreSQL database (owner postgres) if it does not exist yet."""
+    exists = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if exists != "1":
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f'CREATE DATABASE "{name}"'],
+            check=True,
+            capture_output=True,
+        )
+
+
+def ensure_production_services() -> bool:
+    """PostgreSQL, Redis and RabbitMQ on their default loopback ports."""
+    return all([ensure_postgres(), ensure_redis(), ensure_rabbitmq()])

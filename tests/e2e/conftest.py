@@ -3,31 +3,44 @@ free ports, with a fresh SQLite database per test session. Needs a trained model
 command trains first)."""
 
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from voordeur_cli import system
 from voordeur_cli.main import latest_model
 from voordeur_cli.paths import REPO, api_bin
 from voordeur_cli.stack import StackConfig, free_port, running_stack
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
+@pytest.fixture(scope="session", params=["local", "production"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StackConfig]:
+    """The whole system, once on embedded defaults (SQLite, in-memory lock store) and once on
+    the production profile (PostgreSQL, Redis lock store, RabbitMQ event broker)."""
     model = latest_model()
     assert model is not None, "no trained model: run ./voordeur train first"
-    var_dir = tmp_path_factory.mktemp("var")
-    cfg = StackConfig(
-        model=model,
-        api_port=free_port(),
-        actions_port=free_port(),
-        rasa_port=free_port(),
-        var_dir=var_dir,
-        service_token="e2e-service-token",
-        env="test",
-    )
+    var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
+    ports = {
+        "api_port": free_port(),
+        "actions_port": free_port(),
+        "rasa_port": free_port(),
+        "var_dir": var_dir,
+        "service_token": "e2e-service-token-0123456789",
+        "env": "test",
+    }
+    if request.param == "production":
+        assert system.ensure_production_services(), "PostgreSQL, Redis and RabbitMQ are needed"
+        database = f"voordeur_e2e_{uuid.uuid4().hex[:8]}"
+        system.ensure_database(database)
+        system.ensure_database(f"{database}_tracker")
+        cfg = StackConfig.production_profile(model, database, **ports)
+    else:
+        cfg = StackConfig(model=model, **ports)
     try:
         with running_stack(cfg, log_dir=var_dir / "logs"):
             yield cfg

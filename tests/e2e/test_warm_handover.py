@@ -89,3 +89,18 @@ def test_declining_consent_shares_nothing(stack: StackConfig) -> None:
         timeout=10,
     ).json()
     assert all(h["conversation_id"] != "e2e-resident-2" for h in listing["items"])
+
+
+def test_production_profile_keeps_the_conversation_in_postgresql(stack: StackConfig) -> None:
+    """On the production profile Rasa's tracker store is PostgreSQL; locally it is SQLite."""
+    if not (stack.database_url or "").startswith("postgresql"):
+        assert (stack.var_dir / "tracker.sqlite3").exists()
+        return
+    import psycopg
+
+    url = stack.database_url.replace("postgresql+psycopg://", "postgresql://") + "_tracker"
+    with psycopg.connect(url) as conn:
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = %s", ("e2e-resident-1",)
+        ).fetchone()
+    assert count > 10
