@@ -96,6 +96,15 @@ class StackConfig:
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             }
         )
+        # Twilio: local runs get placeholders (signatures are still checked against them).
+        for name, default in (
+            ("TWILIO_ACCOUNT_SID", "ACdevelopment"),
+            ("TWILIO_AUTH_TOKEN", "dev-twilio-auth-token"),
+            ("TWILIO_NUMBER", "+3197000000000"),
+            ("TWILIO_WHATSAPP_NUMBER", "whatsapp:+3197000000000"),
+            ("VOORDEUR_PUBLIC_URL", ""),
+        ):
+            env.setdefault(name, default)
         env.update(self.extra_env)
         return env
 
