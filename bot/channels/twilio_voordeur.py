@@ -55,15 +55,28 @@ def flat_form(form: Mapping[str, list[str]]) -> dict[str, str]:
 
 
 class VoordeurTwilioOutput(TwilioOutput):
+    """Sends through Twilio's API, or — when `send` is off (local runs, tests) — only logs,
+    so no development machine ever messages a real phone or calls Twilio."""
+
     def __init__(
         self,
         account_sid: str | None,
         auth_token: str | None,
         twilio_number: str | None,
         whatsapp_number: str | None,
+        send: bool = True,
     ) -> None:
         super().__init__(account_sid, auth_token, twilio_number)
         self.whatsapp_number = whatsapp_number
+        self.send = send
+        self.unsent: list[dict[str, Any]] = []
+
+    async def _send_message(self, message_data: dict[str, Any]) -> Any:
+        if not self.send:
+            self.unsent.append(message_data)
+            logger.info("Twilio sending is off; %d characters not sent", len(message_data["body"]))
+            return None
+        return await super()._send_message(message_data)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         sender = self.whatsapp_number if recipient_id.startswith("whatsapp:") else None
@@ -87,6 +100,7 @@ class VoordeurTwilioInput(TwilioInput):
             twilio_number=credentials.get("twilio_number"),
             whatsapp_number=credentials.get("whatsapp_number"),
             public_url=credentials.get("public_url"),
+            send=str(credentials.get("send", "true")).lower() in ("1", "true", "yes"),
         )
 
     def __init__(
@@ -96,8 +110,10 @@ class VoordeurTwilioInput(TwilioInput):
         twilio_number: str | None,
         whatsapp_number: str | None = None,
         public_url: str | None = None,
+        send: bool = True,
     ) -> None:
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
+        self.send = send
         self.whatsapp_number = whatsapp_number
         self.public_url = public_url  # the URL Twilio calls, when behind a proxy
         self.validator = RequestValidator(auth_token)
@@ -105,7 +121,7 @@ class VoordeurTwilioInput(TwilioInput):
 
     def get_output_channel(self) -> OutputChannel:
         return VoordeurTwilioOutput(
-            self.account_sid, self.auth_token, self.twilio_number, self.whatsapp_number
+            self.account_sid, self.auth_token, self.twilio_number, self.whatsapp_number, self.send
         )
 
     def is_authentic(self, url: str, form: dict[str, str], signature: str) -> bool:

@@ -17,6 +17,7 @@ def _channel() -> VoordeurTwilioInput:
             "auth_token": "secret",
             "twilio_number": "+3197000000001",
             "whatsapp_number": "whatsapp:+3197000000001",
+            "send": "false",
         }
     )
 
@@ -67,3 +68,14 @@ def test_seen_messages_are_bounded() -> None:
 
 def test_form_values_are_flattened_as_twilio_signs_them() -> None:
     assert flat_form({"Body": ["hoi", "x"], "From": []}) == {"Body": "hoi", "From": ""}
+
+
+async def test_replies_go_from_the_matching_number_and_nothing_is_sent_when_off() -> None:
+    output = _channel().get_output_channel()
+    await output.send_text_message("whatsapp:+31612345678", "Hallo\n\nTweede deel")
+    await output.send_text_message("+31612345678", "Per sms")
+    assert [(m["from_"], m["body"]) for m in output.unsent] == [
+        ("whatsapp:+3197000000001", "Hallo"),
+        ("whatsapp:+3197000000001", "Tweede deel"),
+        ("+3197000000001", "Per sms"),
+    ]
