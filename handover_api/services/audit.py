@@ -28,3 +28,33 @@ def record(
     )
     session.add(row)
     return row
+
+
+def record_handover_read(
+    session: Session,
+    *,
+    actor: str,
+    handover_id: str,
+    conversation_id: str,
+    via: str | None = None,
+) -> None:
+    """Opening a handover shows its (redacted) transcript: both reads are audited."""
+    handover_detail: dict[str, Any] = {"handover_id": handover_id}
+    if via:
+        handover_detail["via"] = via
+    record(
+        session,
+        actor=actor,
+        action="handover.read",
+        resource_type="handover",
+        resource_id=handover_id,
+        detail=handover_detail,
+    )
+    record(
+        session,
+        actor=actor,
+        action="transcript.read",
+        resource_type="conversation",
+        resource_id=conversation_id,
+        detail={"view": "redacted", "handover_id": handover_id},
+    )

@@ -228,21 +228,12 @@ def _detail_context(session: SessionDep, user: Principal, handover_id: uuid.UUID
     if handover is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Niet gevonden")
     events = conversations.load_events(session, conversation_id=handover.conversation_id)
-    audit.record(
+    audit.record_handover_read(
         session,
         actor=user.actor,
-        action="handover.read",
-        resource_type="handover",
-        resource_id=str(handover.id),
-        detail={"handover_id": str(handover.id), "via": "staff-page"},
-    )
-    audit.record(
-        session,
-        actor=user.actor,
-        action="transcript.read",
-        resource_type="conversation",
-        resource_id=handover.conversation_id,
-        detail={"view": "redacted", "handover_id": str(handover.id)},
+        handover_id=str(handover.id),
+        conversation_id=handover.conversation_id,
+        via="staff-page",
     )
     session.commit()
     return {

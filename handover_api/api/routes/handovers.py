@@ -121,21 +121,11 @@ def read_handover(
         notes=handovers.notes_out(handover),
         transcript=conversations.transcript_view(events, redacted=True),
     )
-    audit.record(
+    audit.record_handover_read(
         session,
         actor=principal.actor,
-        action="handover.read",
-        resource_type="handover",
-        resource_id=str(handover.id),
-        detail={"handover_id": str(handover.id)},
-    )
-    audit.record(
-        session,
-        actor=principal.actor,
-        action="transcript.read",
-        resource_type="conversation",
-        resource_id=handover.conversation_id,
-        detail={"view": "redacted", "handover_id": str(handover.id)},
+        handover_id=str(handover.id),
+        conversation_id=handover.conversation_id,
     )
     session.commit()
     return detail
