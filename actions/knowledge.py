@@ -14,9 +14,9 @@ import re
 from datetime import date
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, validator
+from pydantic import BaseModel, Field, validator
 
+from actions.datafiles import DataFileError, parse_file
 from actions.regions import Contact, Municipality, RegionConfig, Service
 
 _REPO = Path(__file__).resolve().parent.parent
@@ -59,13 +59,8 @@ _GSM7 = (
 _GSM7_EXTENDED = "^{}\\[~]|€\f"
 
 
-class KnowledgeError(ValueError):
+class KnowledgeError(DataFileError):
     """A knowledge file is invalid; ``file`` and ``field`` say where."""
-
-    def __init__(self, file: str, field: str, message: str) -> None:
-        super().__init__(f"{file}: {field}: {message}")
-        self.file = file
-        self.field = field
 
 
 def gsm7_length(text: str) -> int | None:
@@ -294,16 +289,7 @@ def _verified(contact: Contact, field: str) -> str:
 
 
 def _load_file(path: Path) -> Entry:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(path.name, "(file)", f"invalid YAML: {exc}") from exc
-    try:
-        entry = Entry.parse_obj(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"] if p != "__root__") or "(entry)"
-        raise KnowledgeError(path.name, field, first["msg"]) from exc
+    entry = parse_file(path, Entry, KnowledgeError)
     if entry.id != path.stem:
         raise KnowledgeError(path.name, "id", f"must equal the file name {path.stem!r}")
     _check_placeholders(path.name, entry)

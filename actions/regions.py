@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, root_validator, validator
+from pydantic import BaseModel, Field, root_validator, validator
+
+from actions.datafiles import DataFileError, parse_file
 
 Service = Literal[
     "information",
@@ -36,13 +37,8 @@ _GM_CODE = re.compile(r"^GM\d{4}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-class RegionConfigError(ValueError):
+class RegionConfigError(DataFileError):
     """A region file is invalid; ``file`` and ``field`` say where, for the person editing it."""
-
-    def __init__(self, file: str, field: str, message: str) -> None:
-        super().__init__(f"{file}: {field}: {message}")
-        self.file = file
-        self.field = field
 
 
 class _Model(BaseModel):
@@ -339,26 +335,8 @@ class RegionConfig:
         return self._by_code[best[1]] if best else None
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part != "__root__":
-            path += f".{part}" if path else str(part)
-    return path or "(file)"
-
-
 def _load_file(path: Path) -> _RegionFile:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RegionConfigError(path.name, "(file)", f"invalid YAML: {exc}") from exc
-    try:
-        parsed = _RegionFile.parse_obj(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise RegionConfigError(path.name, _field_path(first["loc"]), first["msg"]) from exc
+    parsed = parse_file(path, _RegionFile, RegionConfigError)
     if parsed.region.id != path.stem:
         raise RegionConfigError(path.name, "region.id", f"must equal the file name {path.stem!r}")
     return parsed
