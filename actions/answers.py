@@ -93,6 +93,14 @@ class ActionAnswerQuestion(Action):
         return [*events, SlotSet("service", answer.service), SlotSet("handover_offered", True)]
 
 
+class ActionAnswerForMunicipality(ActionAnswerQuestion):
+    """The same answer again, now that the resident told where they live. A separate name so
+    that Rasa's rules can tell this turn apart from answering a new question."""
+
+    def name(self) -> str:
+        return "action_answer_for_municipality"
+
+
 class ActionAnswerMore(Action):
     """The 'meer weten?' follow-up of the last topic answered."""
 

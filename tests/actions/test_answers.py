@@ -1,4 +1,4 @@
-from actions.answers import ActionAnswerMore, ActionAnswerQuestion
+from actions.answers import ActionAnswerForMunicipality, ActionAnswerMore, ActionAnswerQuestion
 from actions.knowledge import gsm7_length
 from actions.session import ActionSessionStart
 from tests.actions.conftest import make_tracker
@@ -49,7 +49,7 @@ async def test_unknown_municipality_is_asked_once_then_the_answer_is_given_for_i
         intent="inform",
         slots={"awaiting_municipality": True, "municipality_asked": True, "topic": "bijstand"},
     )
-    slots = _slots(await ActionAnswerQuestion().run(dispatcher, reply, {}))
+    slots = _slots(await ActionAnswerForMunicipality().run(dispatcher, reply, {}))
     assert slots["gemeente_code"] == "GM0453"
     assert "Werkplein IJmond" in dispatcher.messages[0]["text"]
     assert slots["awaiting_municipality"] is False
