@@ -103,6 +103,7 @@ class StackConfig:
             ("TWILIO_NUMBER", "+3197000000000"),
             ("TWILIO_WHATSAPP_NUMBER", "whatsapp:+3197000000000"),
             ("VOORDEUR_PUBLIC_URL", ""),
+            ("TWILIO_SEND", "false"),
         ):
             env.setdefault(name, default)
         env.update(self.extra_env)
