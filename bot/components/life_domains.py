@@ -212,6 +212,10 @@ class LifeDomainDetector:
 
         self._lemma_table = _lemma_lookup()
         self._lemma_extra = {fold(k): fold(v) for k, v in (data.get("lemmas") or {}).items()}
+        for k, v in (crisis.get("lemmas") or {}).items():  # strong verb forms of crisis words
+            self._lemma_extra.setdefault(fold(k), fold(v))
+        self._lemma_values = set(self._lemma_table.values())
+        self._crisis_lemmas: set[str] = set()  # filled below; targets of _guess_lemma
         self._sms = {fold(k): fold(v) for k, v in (data.get("sms") or {}).items()}
 
         neg = crisis.get("negation") or {}
@@ -237,6 +241,10 @@ class LifeDomainDetector:
         self.pronouns = {fold(w) for w in third.get("pronouns", [])}
         self.pronouns_violence = {fold(w) for w in third.get("pronouns_violence", [])}
 
+        topic = crisis.get("topic") or {}
+        self.topic_words = {fold(w) for w in topic.get("words", [])}
+        self.topic_prepositions = {fold(w) for w in topic.get("prepositions", [])}
+
         self.crisis_priority: list[str] = list(crisis.get("priority") or [])
         self.crisis_cfg: dict[str, dict[str, Any]] = dict(crisis.get("crisis_types") or {})
         self.urgent_cfg: dict[str, dict[str, Any]] = dict(crisis.get("urgent") or {})
@@ -247,6 +255,7 @@ class LifeDomainDetector:
         self._lexicon: set[str] = set(self._lemma_table) | set(self._lemma_table.values())
         self._lexicon |= set(self._sms.values()) | set(self._lemma_extra)
         self._lexicon |= {fold(w) for w in data.get("not_typos") or []}
+        self._lexicon |= {fold(w) for w in crisis.get("not_typos") or []}
 
         specs: list[tuple[str, str, str]] = []  # (kind, label, spec)
         for code, entries in (data.get("domains") or {}).items():
@@ -264,6 +273,16 @@ class LifeDomainDetector:
             if len(word) >= 5 and word.isalpha():
                 self._vocab_by_initial.setdefault(word[0], []).append((word, phonetic(word)))
         self._lexicon |= self._trigger_vocab
+        # inflections spaCy's lookup table lacks ("getrapt", "maak", "leve") are guessed only
+        # towards the lemmas of crisis patterns, so the guess cannot blur other words
+        self._crisis_lemmas = {
+            self._lemma_extra.get(word) or self._lemma_table.get(word) or word
+            for kind, _, spec in specs
+            if kind == "c"
+            for tok in str(spec).split()
+            if not tok.lstrip("?").startswith(("=", "~", "re:"))
+            for word in self._literal_words(tok)
+        }
 
         self._gap_spec = {
             "IS_PUNCT": False,
@@ -294,6 +313,8 @@ class LifeDomainDetector:
     def _correct(self, word: str) -> str:
         if len(word) < 5 or not word.isalpha() or word in self._lexicon:
             return word
+        if self._guess_lemma(word):  # "gepakt" is an inflection of "pakken", not a typo
+            return word
         limit = 1 if len(word) < 10 else 2
         sound = phonetic(word)
         best, best_key = word, (limit + 1, 0, 0)
@@ -315,7 +336,71 @@ class LifeDomainDetector:
         return best
 
     def lemma(self, norm: str) -> str:
-        return self._lemma_extra.get(norm) or self._lemma_table.get(norm) or norm
+        return (
+            self._lemma_extra.get(norm)
+            or self._lemma_table.get(norm)
+            or self._guess_lemma(norm)
+            or norm
+        )
+
+    _SEPARABLE = ("dood", "neer", "kapot", "op", "af", "uit", "in", "aan", "weg", "vast", "mee")
+
+    @lru_cache(maxsize=20000)  # noqa: B019 - one detector per process, lives forever
+    def _guess_lemma(self, word: str) -> str | None:
+        """The infinitive of a verb form the lookup table lacks, if it is a crisis lemma.
+
+        Regular Dutch morphology: participles ("getrapt", "gevallen", "afgepakt"), present and
+        past forms ("trapt", "duwde"), bare stems ("maak" -> "maken", "stap" -> "stappen") and
+        clipped SMS infinitives ("leve" -> "leven"). Words that are lemmas themselves ("dood")
+        are only read as participles, so "dood" never becomes "doden".
+        """
+        if len(word) < 3 or not word.isalpha() or not self._crisis_lemmas:
+            return None
+        for prefix in ("", *self._SEPARABLE):
+            if not word.startswith(prefix):
+                continue
+            rest = word[len(prefix) :]
+            if rest.startswith("ge") and len(rest) > 4:
+                core = rest[2:]
+                stems = [core] if core.endswith("en") else [core[:-1]] if core[-1] in "td" else []
+                for cand in (c for stem in stems for c in self._infinitives(stem)):
+                    if prefix + cand in self._crisis_lemmas:
+                        return prefix + cand
+        if word in self._lemma_values:  # a lemma itself: "dood", "stap", "gewond"
+            return None
+        stems = [word]
+        if word.endswith(("de", "te")):
+            stems.append(word[:-2])
+        elif word.endswith(("den", "ten")):
+            stems.append(word[:-3])
+        elif word.endswith("t"):
+            stems.append(word[:-1])
+        stems = [stem for stem in stems if len(stem) >= 3]
+        for cand in (c for stem in stems for c in self._infinitives(stem)):
+            if cand in self._crisis_lemmas and cand != word:
+                return cand
+        return None
+
+    @staticmethod
+    def _infinitives(stem: str) -> list[str]:
+        """Candidate infinitives of a verb stem: maak -> maken, trap -> trappen, durf -> durven."""
+        vowels = "aeiou"
+        if stem.endswith("en") and len(stem) > 4:
+            return [stem]
+        if len(stem) < 2:
+            return []
+        if stem[-1] in vowels:  # clipped or vowel stems: leve -> leven, zie -> zien
+            return [stem + "n"] if stem[-1] == "e" and stem[-2] != "e" else []
+        last, prev = stem[-1], stem[-2]
+        soft = {"f": "v", "s": "z"}.get(last, last)
+        if prev not in vowels or last in "wj":  # cluster: stomp -> stompen, durf -> durven
+            return [stem + "en", stem[:-1] + soft + "en"]
+        before = stem[-3] if len(stem) >= 3 else ""
+        if before == prev:  # long vowel: maak -> maken, leef -> leven
+            return [stem[:-2] + soft + "en"]
+        if before in vowels:  # diphthong: bijt -> bijten, kies -> kiezen
+            return [stem + "en", stem[:-1] + soft + "en"]
+        return [stem + last + "en"]  # short vowel: trap -> trappen, pak -> pakken
 
     def _prepare(self, doc: Any) -> Any:
         previous = ""
@@ -478,12 +563,25 @@ class LifeDomainDetector:
             return any(w in outsiders for w in context)
         return any(w in self.people or w in self.pronouns for w in context)
 
+    def _about_a_topic(self, doc: Any, m: _Match) -> bool:
+        """'een film over zelfmoord', 'de spreekbeurt over huiselijk geweld': the crisis words
+        are the subject of a film, news item or talk, not something happening."""
+        lo, _ = self._clause(doc, m.start, m.end)
+        # the preposition right before the words, or before one adjective: "over huiselijk geweld"
+        for i in range(max(lo, m.start - 2), m.start):
+            if doc[i].norm_ in self.topic_prepositions:
+                return any(doc[j].lemma_ in self.topic_words for j in range(lo, i))
+        return False
+
     def _cancelled(self, doc: Any, m: _Match) -> bool:
         """Past or hypothetical crisis words ('vorig jaar een hartaanval gehad', 'bang dat ik
         op straat kom'), unless an immediacy word ('vannacht', 'nu') is in the clause."""
+        if self._about_a_topic(doc, m):
+            return True
         cfg = self.crisis_cfg.get(m.info.label) or {}
         cues = {fold(w) for w in cfg.get("cancel_cues") or []}
-        if not cues:
+        before_only = {fold(w) for w in cfg.get("cancel_cues_before") or []}
+        if not cues and not before_only:
             return False
         immediate = {fold(w) for w in cfg.get("immediate_cues") or []}
         sent_lo = self._sentence_start(doc, m.start)
@@ -491,6 +589,9 @@ class LifeDomainDetector:
         window = [doc[i].norm_ for i in range(sent_lo, min(len(doc), hi))]
         if any(w in immediate for w in window):
             return False
+        # "na mijn hartaanval" is past, "zwelt op na een wespensteek" is not
+        if any(doc[i].norm_ in before_only for i in range(sent_lo, m.start)):
+            return True
         return any(w in cues for w in window)
 
     def detect(self, text: str) -> Detection:

@@ -97,7 +97,7 @@ def test_texts_name_the_contracts_services() -> None:
     derde = _text("utter_crisis_huiselijk_geweld_derde")
     assert "Veilig Thuis" in derde and "melding" in derde and "anoniem" in derde
     dakloos = _text("utter_crisis_acute_dakloosheid")
-    assert "lokale team" in dakloos and "urgent" in dakloos
+    assert "lokale team" in dakloos and "voorrang" in dakloos
     assert _text("utter_crisis_medisch_spoed").startswith("Bel nu 112")
     algemeen = _text("utter_crisis_algemeen")
     for number in ("112", "113", "0800-0113", "0800-2000"):
