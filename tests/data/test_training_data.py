@@ -4,6 +4,7 @@ Rasa's validator warns about responses that only custom actions use (it cannot s
 `dispatcher.utter_message(response=...)`); those, and only those, are tolerated here.
 """
 
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -14,7 +15,7 @@ from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.validator import Validator
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "contract"
+SHARED = Path(os.environ.get("VOORDEUR_SHARED_DIR", REPO.parent / "shared")) / "contract"
 TRAINING = [str(REPO / "data" / d) for d in ("nlu", "rules", "stories")]
 
 
