@@ -22,6 +22,7 @@ Usage (from the repo root)::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -34,7 +35,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 DEFAULT_EVAL = REPO / "tests" / "bench" / "life_domains_eval.yml"
-CONTRACT = REPO.parent / "shared" / "contract" / "life_domains.yml"
+CONTRACT = (
+    Path(os.environ.get("VOORDEUR_SHARED_DIR", REPO.parent / "shared"))
+    / "contract"
+    / "life_domains.yml"
+)
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:

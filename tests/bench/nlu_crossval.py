@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results = [run_crossval(c, nlu, args.folds, out) for c in configs]
     for r in results:
-        r.config = os.path.relpath(r.config, REPO)
+        if Path(r.config).is_relative_to(REPO):
+            r.config = os.path.relpath(r.config, REPO)
     epochs = f", DIET epochs {args.epochs}" if args.epochs else ""
     print(f"\nNLU cross-validation, {args.folds} folds{epochs} (reports in {out})")
     print(format_table(results))

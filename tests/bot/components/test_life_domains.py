@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -15,7 +16,11 @@ from bot.components.life_domains import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-CONTRACT = REPO.parent / "shared" / "contract" / "life_domains.yml"
+CONTRACT = (
+    Path(os.environ.get("VOORDEUR_SHARED_DIR", REPO.parent / "shared"))
+    / "contract"
+    / "life_domains.yml"
+)
 PATTERNS = REPO / "data" / "life_domains" / "patterns.yml"
 CRISIS = REPO / "data" / "life_domains" / "crisis.yml"
 
