@@ -14,6 +14,7 @@ bench      print benchmark figures (NLU cross-validation, API latency)
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -78,6 +79,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from voordeur_cli.stack import StackConfig, running_stack
     from voordeur_cli.webchat import serve_webchat
@@ -127,6 +132,8 @@ Press Ctrl+C to stop.""",
             import webbrowser
 
             webbrowser.open(url)
+        # `kill` (SIGTERM) must stop the three services too, not only Ctrl+C.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
                 time.sleep(3600)
