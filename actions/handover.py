@@ -86,6 +86,18 @@ def route_for(tracker: Tracker, regions: RegionConfig) -> Route:
     )
 
 
+def end_of_handover() -> list[EventType]:
+    """Slot resets once a handover is sent, refused or stopped: consent is asked anew next time
+    (it covers one handover), while what the resident told (municipality, phone) is kept."""
+    return [
+        SlotSet("consent_given", None),
+        SlotSet("consent_at", None),
+        SlotSet("consent_version", None),
+        SlotSet("handover_offered", False),
+        SlotSet("requested_slot", None),
+    ]
+
+
 def make_reference(seed: str, attempt: int = 0) -> str:
     """A short reference the resident can read aloud, e.g. VD-7K3P-92; stable per seed."""
     digest = hashlib.sha256(f"{seed}|{attempt}".encode()).digest()
@@ -216,13 +228,7 @@ class ActionSubmitHandover(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         regions = load_regions()
-        reset = [
-            SlotSet("consent_given", None),
-            SlotSet("consent_at", None),
-            SlotSet("consent_version", None),
-            SlotSet("handover_offered", False),
-            SlotSet("requested_slot", None),
-        ]
+        reset = end_of_handover()
         municipality = known_municipality(tracker, regions)
         if tracker.get_slot("consent_given") is not True or municipality is None:
             dispatcher.utter_message(response="utter_consent_denied")
@@ -342,10 +348,4 @@ class ActionStopHandover(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_stopped")
-        return [
-            SlotSet("consent_given", None),
-            SlotSet("consent_at", None),
-            SlotSet("consent_version", None),
-            SlotSet("handover_offered", False),
-            SlotSet("requested_slot", None),
-        ]
+        return end_of_handover()
