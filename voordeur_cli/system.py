@@ -39,11 +39,8 @@ def ensure_postgres() -> bool:
     """
     if port_open("127.0.0.1", 5432):
         return True
-    if not shutil.which("pg_ctlcluster") and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("PostgreSQL is not installed; installing it from Debian's packages ...", flush=True)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=False, env=env)
+    if not shutil.which("pg_ctlcluster"):
+        _apt_install("postgresql")
     if shutil.which("pg_ctlcluster"):
         versions = sorted(p.name for p in Path("/etc/postgresql").glob("*"))
         if versions:
