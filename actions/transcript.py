@@ -5,30 +5,18 @@ Event ids are derived from the Rasa event timestamps, so sending the same transc
 """
 
 import hashlib
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Tracker
 
+# The one BSN rule shared with the handover API (stdlib-only package at the repository root):
+# no BSN leaves the conversation, even when a resident typed one despite the warning.
+from privacy.redaction import strip_bsn
+
+__all__ = ["build_summary", "strip_bsn", "transcript_events", "user_messages"]
+
 MAX_TEXT = 10_000
-_NINE_DIGITS = re.compile(r"(?<!\d)(\d[ .-]?){8}\d(?!\d)")
-
-
-def _is_bsn(digits: str) -> bool:
-    """The BSN 'elfproef': 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 is divisible by 11."""
-    total = sum(int(d) * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True))
-    return total % 11 == 0 and total != 0
-
-
-def strip_bsn(text: str) -> str:
-    """No BSN leaves the conversation, even when a resident typed one despite the warning."""
-
-    def replace(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        return "[BSN verwijderd]" if _is_bsn(digits) else match.group(0)
-
-    return _NINE_DIGITS.sub(replace, text)
 
 
 def _event_id(conversation_id: str, event: dict[str, Any]) -> str:

@@ -1,5 +1,9 @@
-from actions.transcript import build_summary, transcript_events, user_messages
+import pytest
+
+import privacy.redaction
+from actions.transcript import build_summary, strip_bsn, transcript_events, user_messages
 from tests.actions.conftest import make_tracker
+from tests.privacy.test_redaction import BSN_STRIPPED, NOT_A_BSN
 
 
 def _events():
@@ -63,3 +67,34 @@ def test_a_bsn_never_leaves_the_conversation() -> None:
     assert "111222333" not in sent and "[BSN verwijderd]" in sent
     assert "0612345678" in sent  # not a BSN (fails the elfproef): left for the API's redaction
     assert user_messages(tracker) == ["mijn bsn is [BSN verwijderd] en tel 0612345678"]
+
+
+def test_the_action_server_uses_the_shared_bsn_rule() -> None:
+    assert strip_bsn is privacy.redaction.strip_bsn
+
+
+@pytest.mark.parametrize(("text", "expected"), BSN_STRIPPED)
+def test_shared_bsn_cases_are_stripped_from_the_transcript(text: str, expected: str) -> None:
+    events = [{"event": "user", "text": text, "timestamp": 1.0, "parse_data": {}}]
+    tracker = make_tracker(events=events)
+    assert transcript_events(tracker)[0]["text"] == expected
+    assert user_messages(tracker) == [expected]
+
+
+@pytest.mark.parametrize("text", NOT_A_BSN)
+def test_phone_numbers_and_addresses_reach_the_professional(text: str) -> None:
+    events = [{"event": "user", "text": text, "timestamp": 1.0, "parse_data": {}}]
+    assert transcript_events(make_tracker(events=events))[0]["text"] == text
+
+
+def test_a_grouped_bsn_after_the_keyword_never_leaves_the_conversation() -> None:
+    events = [
+        {
+            "event": "user",
+            "text": "BSN: 12 34 56 789, bel me op 06 - 12345678",
+            "timestamp": 1.0,
+            "parse_data": {},
+        }
+    ]
+    sent = transcript_events(make_tracker(events=events))[0]["text"]
+    assert sent == "BSN: [BSN verwijderd], bel me op 06 - 12345678"

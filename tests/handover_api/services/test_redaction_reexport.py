@@ -1,10 +1,18 @@
-"""Redaction of personal data in free text."""
+"""Redaction of personal data in free text, through the API's import path.
+
+The policy lives in ``privacy.redaction`` (shared with the action server, its cases in
+``tests/privacy/test_redaction.py``); these tests pin that the API's modules, which import
+``handover_api.services.redaction``, get exactly that policy.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+import privacy.redaction
+from handover_api.services import redaction as api_redaction
 from handover_api.services.redaction import elfproef, redact, redact_for_log
+from tests.privacy.test_redaction import KEPT, REDACTED
 
 
 @pytest.mark.parametrize(
@@ -66,3 +74,18 @@ def test_redact_for_log_is_single_line_and_short() -> None:
     line = redact_for_log("regel 1\nbel 0612345678\n" + "x" * 500, max_length=40)
     assert "\n" not in line and "0612345678" not in line
     assert len(line) == 40 and line.endswith("…")
+
+
+def test_the_api_uses_the_shared_policy() -> None:
+    for name in api_redaction.__all__:
+        assert getattr(api_redaction, name) is getattr(privacy.redaction, name), name
+
+
+@pytest.mark.parametrize(("text", "expected"), REDACTED)
+def test_shared_cases_are_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", KEPT)
+def test_shared_ordinary_text_is_kept(text: str) -> None:
+    assert redact(text) == text
