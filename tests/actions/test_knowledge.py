@@ -2,7 +2,6 @@
 short enough for chat and SMS, sourced and dated, never stating an amount, and the most
 specific override winning."""
 
-import os
 import re
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from actions.knowledge import (
 from actions.regions import Municipality, RegionConfig, load_regions
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("VOORDEUR_SHARED_DIR", REPO.parent / "shared"))
+CONTRACT = REPO / "contract"  # the repository's copy of the shared contract
 REQUIRED_TOPICS = {
     "bijstand",
     "zoektermijn_jongeren",
@@ -52,7 +51,7 @@ INFORMAL = re.compile(r"\b(je|jij|jou|jouw|jullie)\b", re.IGNORECASE)
 
 
 def _ask_intents() -> list[str]:
-    contract = yaml.safe_load((SHARED / "contract" / "intents.yml").read_text(encoding="utf-8"))
+    contract = yaml.safe_load((CONTRACT / "intents.yml").read_text(encoding="utf-8"))
     return [i for i in contract["intents"] if i.startswith("ask_")]
 
 

@@ -1,4 +1,4 @@
-"""The constants copied from shared/contract still match it."""
+"""The constants copied from the contract (`contract/`, a copy of shared/contract) match it."""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -16,11 +15,7 @@ from bot.components.life_domains import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-CONTRACT = (
-    Path(os.environ.get("VOORDEUR_SHARED_DIR", REPO.parent / "shared"))
-    / "contract"
-    / "life_domains.yml"
-)
+CONTRACT = REPO / "contract" / "life_domains.yml"  # the repository's copy of the contract
 PATTERNS = REPO / "data" / "life_domains" / "patterns.yml"
 CRISIS = REPO / "data" / "life_domains" / "crisis.yml"
 
@@ -53,8 +48,7 @@ def test_the_issue_example_finds_four_domains_with_the_residents_words() -> None
 
 def test_patterns_cover_exactly_the_contracts_codes() -> None:
     data = yaml.safe_load(PATTERNS.read_text())
-    if CONTRACT.exists():
-        assert set(data["domains"]) == set(yaml.safe_load(CONTRACT.read_text())["domains"])
+    assert set(data["domains"]) == set(yaml.safe_load(CONTRACT.read_text())["domains"])
     assert len(data["domains"]) == 14
     assert all(len(p) >= 10 for p in data["domains"].values())
 
