@@ -16,10 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, validator
 
+from actions.config import get_settings
 from actions.datafiles import DataFileError, parse_file
 from actions.regions import Contact, Municipality, RegionConfig, Service
 
-_REPO = Path(__file__).resolve().parent.parent
 SHORT_CHANNELS = frozenset({"sms", "whatsapp"})  # get the sms text (<= 2 GSM segments)
 SMS_MAX_CHARS = 306  # 2 concatenated GSM-7 segments of 153 characters
 CHAT_MAX_WORDS = 80
@@ -313,8 +313,8 @@ _CACHE: dict[Path, KnowledgeBase] = {}
 
 
 def default_knowledge_dir() -> Path:
-    """``$VOORDEUR_DATA_DIR/knowledge``, default ``<repo>/data/knowledge``."""
-    return Path(os.environ.get("VOORDEUR_DATA_DIR", _REPO / "data")) / "knowledge"
+    """``$VOORDEUR_DATA_DIR/knowledge``, default ``<repo>/data/knowledge`` (``actions.config``)."""
+    return get_settings().knowledge_dir
 
 
 def load_knowledge(directory: os.PathLike[str] | str | None = None) -> KnowledgeBase:

@@ -17,6 +17,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, root_validator, validator
 
+from actions.config import get_settings
 from actions.datafiles import DataFileError, parse_file
 
 Service = Literal[
@@ -32,7 +33,6 @@ Service = Literal[
 SERVICES: tuple[str, ...] = get_args(Service)
 Level = Literal["regional", "local"]
 
-_REPO = Path(__file__).resolve().parent.parent
 _GM_CODE = re.compile(r"^GM\d{4}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -416,8 +416,8 @@ _CACHE: dict[Path, RegionConfig] = {}
 
 
 def default_regions_dir() -> Path:
-    """``$VOORDEUR_DATA_DIR/regions``, default ``<repo>/data/regions``."""
-    return Path(os.environ.get("VOORDEUR_DATA_DIR", _REPO / "data")) / "regions"
+    """``$VOORDEUR_DATA_DIR/regions``, default ``<repo>/data/regions`` (``actions.config``)."""
+    return get_settings().regions_dir
 
 
 def load_regions(directory: os.PathLike[str] | str | None = None) -> RegionConfig:
