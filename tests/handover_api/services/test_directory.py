@@ -1,0 +1,416 @@
+"""The region configuration as the API reads it, against the real ``data/regions`` files and
+against broken copies of them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from handover_api.services import directory as directory_module
+from handover_api.services.directory import (
+    Directory,
+    DirectoryError,
+    ReturnTarget,
+    TeamRef,
+    clear_cache,
+    load_directory,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DATA_DIR = REPO_ROOT / "data"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    clear_cache()
+    yield
+    clear_cache()
+
+
+@pytest.fixture
+def directory() -> Directory:
+    return load_directory(DATA_DIR)
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A writable copy of ``data/regions`` (only the region files)."""
+    shutil.copytree(DATA_DIR / "regions", tmp_path / "regions")
+    return tmp_path
+
+
+def _edit(data_dir: Path, name: str, old: str, new: str) -> None:
+    path = data_dir / "regions" / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {name}: the test data changed"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def test_all_four_regions_and_their_municipalities_are_loaded(directory: Directory) -> None:
+    assert set(directory.regions) == {"peelland", "ijmond", "regio_alkmaar", "woerden"}
+    assert len(directory.municipalities) == 20
+    helmond = directory.municipality("GM0794")
+    assert helmond is not None
+    assert (helmond.code, helmond.name, helmond.region) == ("GM0794", "Helmond", "peelland")
+    assert helmond.regional == (TeamRef("peel61", "werk-inkomen"),)
+    assert helmond.local == (
+        TeamRef("gemeente-helmond", "wijkteam"),
+        TeamRef("gemeente-helmond", "kcc"),
+    )
+    assert directory.municipality("GM9999") is None
+
+
+def test_organisations_with_level_and_teams(directory: Directory) -> None:
+    peel = directory.organisation("peel61")
+    assert peel is not None
+    assert (peel.id, peel.name, peel.level) == ("peel61", "Peel 6.1", "regional")
+    assert list(peel.teams) == ["werk-inkomen"]
+    assert peel.teams["werk-inkomen"].name == "Peel 6.1"
+    ijmond = directory.organisation("werkplein-ijmond")
+    assert ijmond is not None
+    assert set(ijmond.teams) == {"werkplein", "jongerenloket", "werkgeversservicepunt"}
+    assert directory.organisation("helmond-wijkteam") is None
+
+
+def test_geldrop_mierlo_uses_the_shared_social_team(directory: Directory) -> None:
+    gm = directory.municipality("GM1771")
+    assert gm is not None
+    assert gm.local[0] == TeamRef("sociaal-team-gmnsw", "geldrop-mierlo")
+    assert gm.regional == (TeamRef("peel61", "werk-inkomen"),)  # bought from the region
+    shared = directory.organisation("sociaal-team-gmnsw")
+    assert shared is not None and shared.level == "local"
+
+
+def test_bodegraven_reeuwijk_runs_work_and_income_itself(directory: Directory) -> None:
+    bodegraven = directory.municipality("GM1901")
+    assert bodegraven is not None
+    assert bodegraven.regional == ()
+    assert TeamRef("bodegraven-reeuwijk-wi", "werk-inkomen") in bodegraven.local
+    montfoort = directory.municipality("GM0335")
+    assert montfoort is not None and montfoort.regional == (TeamRef("iasz", "werk-inkomen"),)
+
+
+def test_loading_is_cached_per_resolved_path(data_copy: Path) -> None:
+    first = load_directory(data_copy)
+    assert load_directory(data_copy / "regions" / "..") is first
+    assert load_directory(DATA_DIR) is not first
+    clear_cache()
+    assert load_directory(data_copy) is not first
+
+
+# --- malformed configuration ------------------------------------------------------------------
+
+
+def test_invalid_yaml_names_the_file(data_copy: Path) -> None:
+    (data_copy / "regions" / "woerden.yml").write_text("region: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DirectoryError) as err:
+        load_directory(data_copy)
+    assert err.value.file == "woerden.yml"
+    assert "invalid YAML" in str(err.value)
+
+
+def test_wrong_level_names_file_and_field(data_copy: Path) -> None:
+    _edit(data_copy, "peelland.yml", "    level: regional\n", "    level: regionaal\n")
+    with pytest.raises(DirectoryError) as err:
+        load_directory(data_copy)
+    assert (err.value.file, err.value.field) == ("peelland.yml", "organisations[0].level")
+    assert "regional" in err.value.message
+
+
+def test_missing_team_name_names_the_field(data_copy: Path) -> None:
+    _edit(
+        data_copy,
+        "ijmond.yml",
+        "{id: jongerenloket, name: het Jongerenloket van Werkplein IJmond}",
+        "{id: jongerenloket}",
+    )
+    with pytest.raises(DirectoryError) as err:
+        load_directory(data_copy)
+    assert (err.value.file, err.value.field) == ("ijmond.yml", "organisations[0].teams[1].name")
+
+
+def test_reference_to_unknown_team_names_the_field(data_copy: Path) -> None:
+    _edit(
+        data_copy,
+        "peelland.yml",
+        "local_team: {organisation: gemeente-helmond, team: wijkteam}",
+        "local_team: {organisation: gemeente-helmond, team: wijkteem}",
+    )
+    with pytest.raises(DirectoryError) as err:
+        load_directory(data_copy)
+    assert err.value.file == "peelland.yml"
+    assert err.value.field == "municipalities[3].local_team.team"
+    assert "wijkteem" in err.value.message
+
+
+def test_unknown_regional_organisation_and_duplicate_ids(data_copy: Path, tmp_path: Path) -> None:
+    _edit(data_copy, "woerden.yml", "regional_organisation: iasz", "regional_organisation: isaz")
+    with pytest.raises(DirectoryError, match=r"woerden\.yml: region\.regional_organisation"):
+        load_directory(data_copy)
+
+    other = tmp_path / "other"
+    shutil.copytree(DATA_DIR / "regions", other / "regions")
+    shutil.copy(other / "regions" / "ijmond.yml", other / "regions" / "ijmond2.yml")
+    with pytest.raises(DirectoryError, match=r"ijmond2\.yml: organisations\[0\]\.id: duplicate"):
+        load_directory(other)
+
+
+def test_a_directory_without_region_files_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(DirectoryError, match="no region files"):
+        load_directory(tmp_path)
+
+
+def test_directory_error_is_not_a_value_error() -> None:
+    # pydantic would turn a ValueError raised during request validation into a 422 that
+    # blames the client for a broken server configuration.
+    assert not issubclass(DirectoryError, ValueError)
+
+
+# --- destinations -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "organisation", "team"),
+    [
+        ("GM0794", "regional", "peel61", "werk-inkomen"),
+        ("GM0794", "local", "gemeente-helmond", "wijkteam"),
+        ("GM0794", "local", "gemeente-helmond", "kcc"),
+        ("GM0794", "regional", "werkgeversplein-peelland", "werkgeversplein"),
+        ("GM1771", "local", "sociaal-team-gmnsw", "geldrop-mierlo"),
+        ("GM1771", "regional", "peel61", "werk-inkomen"),
+        ("GM0453", "regional", "werkplein-ijmond", "jongerenloket"),
+        ("GM0361", "local", "gemeente-alkmaar", "voorportaal"),
+        ("GM1980", "regional", "sociale-dienst-regio-alkmaar", "werk-inkomen"),
+        ("GM1901", "local", "bodegraven-reeuwijk-wi", "werk-inkomen"),
+        ("GM0632", "regional", "iasz", "werk-inkomen"),
+    ],
+)
+def test_configured_destinations_are_accepted(
+    directory: Directory, code: str, level: str, organisation: str, team: str
+) -> None:
+    assert (
+        directory.destination_error(
+            municipality_code=code, level=level, organisation=organisation, team=team
+        )
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "organisation", "team", "message"),
+    [
+        ("GM0794", "regional", "x", "werk-inkomen", "unknown organisation 'x'"),
+        (
+            "GM0794",
+            "regional",
+            "peel61",
+            "werk-en-inkomen",
+            "team 'werk-en-inkomen' is not a team of 'peel61' (teams: werk-inkomen)",
+        ),
+        (
+            "GM0794",
+            "local",
+            "peel61",
+            "werk-inkomen",
+            "organisation 'peel61' is regional, not local",
+        ),
+        (
+            "GM0794",
+            "local",
+            "gemeente-asten",
+            "sociaal-team",
+            "organisation 'gemeente-asten' does not serve municipality GM0794 (Helmond)",
+        ),
+        (
+            "GM0794",
+            "regional",
+            "werkplein-ijmond",
+            "werkplein",
+            "organisation 'werkplein-ijmond' does not serve municipality GM0794 (Helmond)",
+        ),
+        (
+            # the shared team serves Geldrop-Mierlo, not Helmond
+            "GM0794",
+            "local",
+            "sociaal-team-gmnsw",
+            "geldrop-mierlo",
+            "organisation 'sociaal-team-gmnsw' does not serve municipality GM0794 (Helmond)",
+        ),
+        (
+            # Bodegraven-Reeuwijk's own work & income department is not Woerden's
+            "GM0632",
+            "local",
+            "bodegraven-reeuwijk-wi",
+            "werk-inkomen",
+            "organisation 'bodegraven-reeuwijk-wi' does not serve municipality GM0632 (Woerden)",
+        ),
+        ("GM9999", "regional", "peel61", "werk-inkomen", "unknown municipality 'GM9999'"),
+    ],
+)
+def test_wrong_destinations_say_what_is_wrong(
+    directory: Directory, code: str, level: str, organisation: str, team: str, message: str
+) -> None:
+    problem = directory.destination_error(
+        municipality_code=code, level=level, organisation=organisation, team=team
+    )
+    assert problem is not None and problem.startswith(message)
+
+
+def test_municipality_names_compare_loosely_but_not_across_codes(directory: Directory) -> None:
+    assert directory.municipality_name_matches("GM0373", "Bergen (NH)")
+    assert directory.municipality_name_matches("GM0373", "bergen nh")
+    assert directory.municipality_name_matches("GM1980", "Heerhugowaard")  # alias (old name)
+    assert not directory.municipality_name_matches("GM0794", "Eindhoven")
+    assert not directory.municipality_name_matches("GM0794", "Asten")
+    assert not directory.municipality_name_matches("GM9999", "Helmond")
+
+
+# --- returning a case -------------------------------------------------------------------------
+
+
+def test_helmond_from_peel61_returns_to_the_wijkteam_not_the_contact_centre(
+    directory: Directory,
+) -> None:
+    assert directory.return_targets(municipality_code="GM0794", from_organisation="peel61") == [
+        ReturnTarget(
+            level="local",
+            organisation="gemeente-helmond",
+            organisation_name="Gemeente Helmond",
+            team="wijkteam",
+            team_name="het wijkteam Helmond",
+        )
+    ]
+
+
+def test_helmond_from_the_wijkteam_returns_to_peel61(directory: Directory) -> None:
+    targets = directory.return_targets(
+        municipality_code="GM0794", from_organisation="gemeente-helmond"
+    )
+    assert [(t.level, t.organisation, t.team, t.team_name) for t in targets] == [
+        ("regional", "peel61", "werk-inkomen", "Peel 6.1")
+    ]
+
+
+def test_local_schuldhulp_team_is_a_return_target(directory: Directory) -> None:
+    # Alkmaar handles schuldhulp and minimaregelingen in its voorportaal (cafetariamodel).
+    targets = directory.return_targets(
+        municipality_code="GM0361", from_organisation="sociale-dienst-regio-alkmaar"
+    )
+    assert [(t.organisation, t.team) for t in targets] == [
+        ("gemeente-alkmaar", "sociaal-team"),
+        ("gemeente-alkmaar", "voorportaal"),
+    ]
+
+
+def test_geldrop_mierlo_returns_to_the_shared_team(directory: Directory) -> None:
+    targets = directory.return_targets(municipality_code="GM1771", from_organisation="peel61")
+    assert [(t.organisation, t.team) for t in targets] == [("sociaal-team-gmnsw", "geldrop-mierlo")]
+    back = directory.return_targets(
+        municipality_code="GM1771", from_organisation="sociaal-team-gmnsw"
+    )
+    assert [(t.organisation, t.team) for t in back] == [("peel61", "werk-inkomen")]
+
+
+def test_bodegraven_reeuwijk_returns_between_its_own_departments(directory: Directory) -> None:
+    from_wi = directory.return_targets(
+        municipality_code="GM1901", from_organisation="bodegraven-reeuwijk-wi"
+    )
+    assert [(t.level, t.organisation, t.team) for t in from_wi] == [
+        ("local", "gemeente-bodegraven-reeuwijk", "sociaal-team")
+    ]
+    from_team = directory.return_targets(
+        municipality_code="GM1901", from_organisation="gemeente-bodegraven-reeuwijk"
+    )
+    assert [(t.organisation, t.team) for t in from_team] == [
+        ("bodegraven-reeuwijk-wi", "werk-inkomen")
+    ]
+
+
+def test_every_return_target_passes_destination_error(directory: Directory) -> None:
+    for code, municipality in directory.municipalities.items():
+        for ref in municipality.destinations:
+            for target in directory.return_targets(
+                municipality_code=code, from_organisation=ref.organisation
+            ):
+                assert target.organisation != ref.organisation
+                problem = directory.destination_error(
+                    municipality_code=code,
+                    level=target.level,
+                    organisation=target.organisation,
+                    team=target.team,
+                )
+                assert problem is None, (code, target, problem)
+
+
+def test_no_return_targets_for_unknown_ids(directory: Directory) -> None:
+    assert directory.return_targets(municipality_code="GM9999", from_organisation="peel61") == []
+    assert directory.return_targets(municipality_code="GM0794", from_organisation="nope") == []
+
+
+# --- names for staff pages --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("organisation", "team", "expected"),
+    [
+        ("peel61", None, "Peel 6.1"),
+        ("peel61", "werk-inkomen", "Peel 6.1"),
+        ("gemeente-helmond", "wijkteam", "Het wijkteam Helmond"),
+        ("werkplein-ijmond", "jongerenloket", "Het Jongerenloket van Werkplein IJmond"),
+        (
+            "werkplein-ijmond",
+            "werkgeversservicepunt",
+            "Werkplein IJmond – het Werkgeversservicepunt IJmond",
+        ),
+        ("iasz", "werk-inkomen", "IASZ (Intergemeentelijke Afdeling Sociale Zaken)"),
+        (
+            "bodegraven-reeuwijk-wi",
+            "werk-inkomen",
+            "Afdeling Werk en Inkomen gemeente Bodegraven-Reeuwijk",
+        ),
+        ("gemeente-helmond", "nope", "Gemeente Helmond – nope"),
+        ("helmond-wijkteam", None, "helmond-wijkteam"),
+        ("helmond-wijkteam", "wmo", "helmond-wijkteam – wmo"),
+    ],
+)
+def test_display_names_do_not_double(
+    directory: Directory, organisation: str, team: str | None, expected: str
+) -> None:
+    assert directory.display_name(organisation, team) == expected
+
+
+def test_display_name_never_repeats_the_organisation(directory: Directory) -> None:
+    for org in directory.organisations.values():
+        for team_id in org.teams:
+            name = directory.display_name(org.id, team_id)
+            assert f"{org.name} ({org.name})" not in name
+            assert name.count(org.name) <= 1, name
+
+
+# --- the app's directory ----------------------------------------------------------------------
+
+
+def test_current_defaults_to_the_settings_data_dir_and_follows_configure(
+    data_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(directory_module, "_configured", None)
+    assert directory_module.current() is load_directory(DATA_DIR)
+    configured = directory_module.configure(data_copy)
+    assert directory_module.current() is configured
+    assert configured is load_directory(data_copy)
+
+
+def test_configure_fails_at_once_on_a_broken_file(
+    data_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(directory_module, "_configured", None)
+    _edit(data_copy, "peelland.yml", "name: Peel 6.1\n", "name: [Peel 6.1\n")
+    with pytest.raises(DirectoryError, match=r"peelland\.yml"):
+        directory_module.configure(data_copy)
+    assert directory_module._configured is None
