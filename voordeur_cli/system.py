@@ -1,6 +1,7 @@
 """System services the production profile and the tests need: PostgreSQL (and later Redis,
-RabbitMQ). On this kind of machine they are usually running already; on a fresh Debian machine
-we start or install them, because the test command must work there too."""
+RabbitMQ), and Chromium for the browser tests of the staff pages. On this kind of machine they
+are usually running already; on a fresh Debian machine we start or install them, because the
+test command must work there too."""
 
 import os
 import shutil
@@ -69,6 +70,25 @@ def _apt_install(*packages: str) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
     subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=False, env=env)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> bool:
+    """Debian's Chromium at /usr/bin/chromium, for the staff page browser tests.
+
+    Debian's package rather than Playwright's browser download: it comes from the same apt
+    mirror as PostgreSQL and gets security updates. False (after saying why) when it cannot be
+    had; the browser test then fails under ``VOORDEUR_REQUIRE_BROWSER=1``.
+    """
+    if CHROMIUM.exists():
+        return True
+    _apt_install("chromium")
+    if CHROMIUM.exists():
+        return True
+    print(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium).", flush=True)
+    return False
 
 
 def ensure_redis() -> bool:

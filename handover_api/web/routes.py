@@ -1,32 +1,61 @@
 """Staff pages under /staff/ (server-rendered, Dutch, autoescaped).
 
-Log in with a staff bearer token: it is kept in an HttpOnly, SameSite=Strict cookie scoped to
-/staff. Pages: inbox (handovers for the user's organisation), handover detail (summary,
-contact, life domains, redacted transcript, notes) with status change and a note form.
-Form posts are also refused when an ``Origin`` header names another host.
+How a case worker's visit works, and why it is safe in a real browser:
+
+1. ``GET /staff/login`` shows the login form with a signed pre-session CSRF value, both in a
+   cookie and in a hidden field (double submit: another site can neither read nor forge it).
+2. ``POST /staff/login`` with the personal token (what ``./voordeur user`` prints) opens a
+   server-side session (``services.sessions``); the ``voordeur_staff`` cookie holds only the
+   random session id (HttpOnly, SameSite=Strict, path /staff, Secure in production).
+3. Every page resolves that session: it ends after inactivity, after a maximum duration, on
+   logout, and with its token (revoked or expired). No session: redirect to the login page.
+4. Every form carries the session's CSRF token in a hidden field; every POST checks it and
+   refuses a request whose ``Origin`` (or ``Sec-Fetch-Site``) names another site, with a Dutch
+   403 page. Pages send ``Referrer-Policy: same-origin``: with ``no-referrer`` Chromium posts
+   same-origin forms with ``Origin: null``, which made every form fail before.
+5. Errors (403, 404, 422) are Dutch HTML pages, not JSON: the router's route class turns
+   ``HTTPException`` and validation errors into ``error.html``.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
-from handover_api.api.deps import SessionDep, SettingsDep
+from handover_api.api.deps import DirectoryDep, SessionDep, SettingsDep
 from handover_api.contract import LIFE_DOMAIN_CODES
-from handover_api.schemas import DestinationIn, HandoverUpdate, Level, Priority, Status
-from handover_api.services import audit, conversations, handovers
+from handover_api.core.config import Settings
+from handover_api.core.security import (
+    LOGIN_CSRF_MAX_AGE_SECONDS,
+    derive_key,
+    login_csrf_valid,
+    new_login_csrf,
+    session_csrf_token,
+    tokens_equal,
+)
+from handover_api.models import Handover
+from handover_api.schemas import DestinationIn, HandoverUpdate, Priority, Status
+from handover_api.services import audit, handovers, sessions
+from handover_api.services.directory import Directory
 from handover_api.services.errors import ServiceError
-from handover_api.services.principals import Principal, authenticate
+from handover_api.services.principals import Principal
 
 COOKIE = "voordeur_staff"
-COOKIE_MAX_AGE = 8 * 3600
+LOGIN_CSRF_COOKIE = "voordeur_login_csrf"
+CSRF_FIELD = "csrf_token"
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 STATUS_LABELS = {
     "new": "Nieuw",
@@ -62,6 +91,35 @@ DOMAIN_LABELS = {code: code.replace("_", " ").capitalize() for code in LIFE_DOMA
     "werk_opleiding": "Werk en opleiding",
 }
 
+
+ERROR_TITLES = {
+    403: "Geen toegang",
+    404: "Niet gevonden",
+    409: "Niet toegestaan",
+    422: "Ongeldige invoer",
+}
+ERROR_MESSAGES = {
+    403: "U heeft geen toegang tot deze pagina.",
+    404: "Deze pagina bestaat niet.",
+    409: "Deze wijziging is niet toegestaan.",
+    422: "De gegevens in het formulier zijn ongeldig. Ga terug en controleer uw invoer.",
+}
+CSRF_MESSAGE = (
+    "Dit formulier is verlopen of niet vanuit Voordeur verstuurd. Ga terug, vernieuw de "
+    "pagina en probeer het opnieuw."
+)
+CROSS_SITE_MESSAGE = (
+    "Dit verzoek komt van een andere website en is daarom geweigerd. Gebruik de formulieren "
+    "op de Voordeur-pagina's zelf."
+)
+NOT_FOUND_HANDOVER = "Deze overdracht bestaat niet of is niet aan uw organisatie gericht."
+
+
+def _local_time(value: Any) -> str:
+    """Dates as a Dutch case worker reads them: local time (CET/CEST), day-month-year."""
+    return value.astimezone(LOCAL_TIME).strftime("%d-%m-%Y %H:%M") if value else ""
+
+
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
     autoescape=True,
@@ -75,76 +133,229 @@ _env.globals.update(
     CHANNEL_LABELS=CHANNEL_LABELS,
     CONTACT_LABELS=CONTACT_LABELS,
     DOMAIN_LABELS=DOMAIN_LABELS,
+    CSRF_FIELD=CSRF_FIELD,
 )
-_env.filters["datum"] = lambda value: value.strftime("%d-%m-%Y %H:%M UTC") if value else ""
+_env.filters["datum"] = _local_time
 templates = Jinja2Templates(env=_env)
-
-router = APIRouter(prefix="/staff", include_in_schema=False)
 
 
 class LoginRequired(Exception):
     """Raised by page dependencies; answered with a redirect to the login page."""
 
 
+class StaffPageError(Exception):
+    """A refusal shown to the case worker as a Dutch error page with ``status_code``."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
 async def login_required_handler(request: Request, exc: Exception) -> Response:
-    return RedirectResponse("/staff/login", status_code=status.HTTP_303_SEE_OTHER)
+    """Redirect to the login page and drop the dead session cookie."""
+    response = RedirectResponse("/staff/login", status_code=status.HTTP_303_SEE_OTHER)
+    if request.cookies.get(COOKIE):
+        response.delete_cookie(COOKIE, path="/staff", httponly=True, samesite="strict")
+    return response
 
 
-def _principal(request: Request, session: SessionDep, settings: SettingsDep) -> Principal | None:
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return None
-    principal = authenticate(
-        session, token=token, service_token=settings.VOORDEUR_SERVICE_TOKEN.get_secret_value()
+def _security_headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
     )
-    if principal is None or not principal.is_staff or not principal.organisation:
+    # Not "no-referrer": Chromium then sends "Origin: null" on same-origin form posts.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    """Render a page; the header's user and logout form come from the resolved session."""
+    login = getattr(request.state, "staff_login", None)
+    context.setdefault("user", login.principal if login else None)
+    context.setdefault("csrf_token", getattr(request.state, "csrf_token", None))
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    return _security_headers(response)
+
+
+def error_page(request: Request, status_code: int, message: str | None = None) -> Response:
+    """The Dutch HTML error page for ``status_code``."""
+    return _page(
+        request,
+        "error.html",
+        {
+            "title": ERROR_TITLES.get(status_code, "Er ging iets mis"),
+            "message": message or ERROR_MESSAGES.get(status_code, "Er ging iets mis."),
+            "status_code": status_code,
+        },
+        status_code=status_code,
+    )
+
+
+class StaffRoute(APIRoute):
+    """Route class of the staff pages: refusals become Dutch HTML pages instead of JSON.
+
+    Dependencies run inside the route handler, so this also catches what they raise (login
+    required, CSRF, foreign origin, handover of another organisation, invalid form fields).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def staff_handler(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except LoginRequired as exc:
+                return await login_required_handler(request, exc)
+            except StaffPageError as exc:
+                return error_page(request, exc.status_code, exc.message)
+            except RequestValidationError as exc:
+                # A malformed id in the URL is a page that does not exist; anything else is
+                # a form the user can correct.
+                in_path = any(err.get("loc", ("",))[0] == "path" for err in exc.errors())
+                return error_page(request, 404 if in_path else 422)
+            except HTTPException as exc:
+                if exc.status_code in ERROR_TITLES:
+                    return error_page(request, exc.status_code)
+                raise
+
+        return staff_handler
+
+
+router = APIRouter(prefix="/staff", include_in_schema=False, route_class=StaffRoute)
+
+
+def _staff_login(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> sessions.StaffLogin | None:
+    """The live session behind the cookie (also kept on ``request.state`` for templates)."""
+    session_id = request.cookies.get(COOKIE)
+    if not session_id:
         return None
-    return principal
+    login = sessions.resolve(
+        session, session_id=session_id, idle_minutes=settings.VOORDEUR_SESSION_IDLE_MINUTES
+    )
+    if login is None or not login.principal.organisation or login.principal.role != "staff":
+        return None
+    request.state.staff_login = login
+    request.state.csrf_token = session_csrf_token(session_id)
+    return login
 
 
 def require_page_user(
-    principal: Annotated[Principal | None, Depends(_principal)],
+    login: Annotated[sessions.StaffLogin | None, Depends(_staff_login)],
 ) -> Principal:
-    if principal is None:
+    if login is None:
         raise LoginRequired
-    return principal
+    return login.principal
 
 
 PageUser = Annotated[Principal, Depends(require_page_user)]
 
 
 def same_origin(request: Request) -> None:
-    """Refuse form posts whose Origin names another host (SameSite=Strict is the main guard)."""
+    """Refuse form posts that a browser says come from another site.
+
+    ``Origin: null`` (sandboxed frames, privacy settings) proves nothing either way and is
+    left to the CSRF token; an ``Origin`` naming another host, or ``Sec-Fetch-Site`` saying
+    cross-site or same-site (another port or subdomain), is refused.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin")
-    if origin and (origin == "null" or urlsplit(origin).netloc != request.url.netloc):
-        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="cross-site request")
+    foreign_origin = bool(
+        origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc
+    )
+    if foreign_origin or fetch_site in ("cross-site", "same-site"):
+        raise StaffPageError(status.HTTP_403_FORBIDDEN, CROSS_SITE_MESSAGE)
 
 
 SameOrigin = Annotated[None, Depends(same_origin)]
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'"
+def require_form_user(
+    request: Request,
+    _origin: SameOrigin,
+    user: PageUser,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Principal:
+    """A logged-in POST from our own form: same origin and the session's CSRF token."""
+    expected: str = request.state.csrf_token
+    if not csrf_token or not tokens_equal(csrf_token, expected):
+        raise StaffPageError(status.HTTP_403_FORBIDDEN, CSRF_MESSAGE)
+    return user
+
+
+FormUser = Annotated[Principal, Depends(require_form_user)]
+
+
+def _own_handover(
+    session: Session, user: Principal, handover_id: uuid.UUID, *, for_update: bool
+) -> Handover:
+    handover = handovers.get_for_organisation(
+        session, handover_id=handover_id, organisation=user.organisation, for_update=for_update
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
+    if handover is None:
+        raise StaffPageError(status.HTTP_404_NOT_FOUND, NOT_FOUND_HANDOVER)
+    return handover
+
+
+def own_handover(handover_id: uuid.UUID, session: SessionDep, user: PageUser) -> Handover:
+    """The handover when it is addressed to the user's organisation; a 404 page otherwise."""
+    return _own_handover(session, user, handover_id, for_update=False)
+
+
+def own_handover_for_update(
+    handover_id: uuid.UUID, session: SessionDep, user: PageUser
+) -> Handover:
+    """As ``own_handover``, locked so that concurrent status changes are serialised."""
+    return _own_handover(session, user, handover_id, for_update=True)
+
+
+OwnHandover = Annotated[Handover, Depends(own_handover)]
+OwnHandoverForUpdate = Annotated[Handover, Depends(own_handover_for_update)]
+
+
+def _login_key(settings: Settings) -> bytes:
+    return derive_key(settings.VOORDEUR_SERVICE_TOKEN.get_secret_value(), "staff-login-csrf")
+
+
+def _login_page(
+    request: Request, settings: Settings, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    """The login form with a fresh signed pre-session CSRF value (cookie + hidden field)."""
+    value = new_login_csrf(_login_key(settings))
+    response = _page(
+        request,
+        "login.html",
+        {"error": error, "user": None, "csrf_token": value},
+        status_code=status_code,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        value,
+        max_age=LOGIN_CSRF_MAX_AGE_SECONDS,
+        path="/staff",
+        httponly=True,
+        samesite="strict",
+        secure=settings.is_production,
+    )
     return response
 
 
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
-def index(principal: Annotated[Principal | None, Depends(_principal)]) -> Response:
-    target = "/staff/inbox" if principal else "/staff/login"
+def index(login: Annotated[sessions.StaffLogin | None, Depends(_staff_login)]) -> Response:
+    target = "/staff/inbox" if login else "/staff/login"
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request) -> Response:
-    return _page(request, "login.html", {"error": None, "user": None})
+def login_form(request: Request, settings: SettingsDep) -> Response:
+    return _login_page(request, settings)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -154,34 +365,58 @@ def login(
     settings: SettingsDep,
     _origin: SameOrigin,
     token: Annotated[str, Form(max_length=500)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    principal = authenticate(
+    if not login_csrf_valid(
+        _login_key(settings), cookie=request.cookies.get(LOGIN_CSRF_COOKIE), field=csrf_token
+    ):
+        return _login_page(
+            request,
+            settings,
+            error="Het inlogformulier was verlopen. Vul uw toegangscode opnieuw in.",
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
+    previous = request.cookies.get(COOKIE)
+    if previous:  # a new login never continues an old session id (session fixation)
+        sessions.end(session, session_id=previous)
+    started = sessions.start(
         session,
         token=token.strip(),
         service_token=settings.VOORDEUR_SERVICE_TOKEN.get_secret_value(),
+        max_hours=settings.VOORDEUR_SESSION_MAX_HOURS,
+        idle_minutes=settings.VOORDEUR_SESSION_IDLE_MINUTES,
     )
-    if principal is None or not principal.is_staff:
-        return _page(
+    if started is None:
+        return _login_page(
             request,
-            "login.html",
-            {"error": "Deze toegangscode is onbekend of ingetrokken.", "user": None},
+            settings,
+            error="Deze toegangscode is onbekend, verlopen of ingetrokken.",
             status_code=status.HTTP_401_UNAUTHORIZED,
+        )
+    if started.principal.role != "staff" or not started.principal.organisation:
+        sessions.end(session, session_id=started.session_id)
+        return _login_page(
+            request,
+            settings,
+            error="Met dit account kunt u geen overdrachten behandelen.",
+            status_code=status.HTTP_403_FORBIDDEN,
         )
     response = RedirectResponse("/staff/inbox", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         COOKIE,
-        token.strip(),
-        max_age=COOKIE_MAX_AGE,
+        started.session_id,
         path="/staff",
         httponly=True,
         samesite="strict",
         secure=settings.is_production,
-    )
+    )  # no max-age: the browser forgets it when closed; the server ends it anyway
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/staff", httponly=True, samesite="strict")
     return response
 
 
 @router.post("/logout")
-def logout(_origin: SameOrigin) -> Response:
+def logout(request: Request, session: SessionDep, _user: FormUser) -> Response:
+    sessions.end(session, session_id=request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/staff/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/staff", httponly=True, samesite="strict")
     return response
@@ -206,11 +441,19 @@ def inbox(
         page=page,
         page_size=page_size,
     )
+    audit.record_list(
+        session,
+        actor=user.actor,
+        organisation=user.organisation,
+        filters={"status": status_, "priority": priority, "page": page},
+        handover_ids=[str(h.id) for h in items],
+        via="staff-page",
+    )
+    session.commit()
     return _page(
         request,
         "inbox.html",
         {
-            "user": user,
             "items": [handovers.to_out(h) for h in items],
             "total": total,
             "page": page,
@@ -221,26 +464,26 @@ def inbox(
     )
 
 
-def _detail_context(session: SessionDep, user: Principal, handover_id: uuid.UUID) -> dict[str, Any]:
-    handover = handovers.get_for_organisation(
-        session, handover_id=handover_id, organisation=user.organisation
-    )
-    if handover is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Niet gevonden")
-    events = conversations.load_events(session, conversation_id=handover.conversation_id)
+def _detail_context(
+    session: SessionDep, user: Principal, handover: Handover, directory: Directory
+) -> dict[str, Any]:
+    transcript = handovers.transcript_of(session, handover=handover, redacted=True)
     audit.record_handover_read(
         session,
         actor=user.actor,
         handover_id=str(handover.id),
-        conversation_id=handover.conversation_id,
         via="staff-page",
     )
     session.commit()
     return {
-        "user": user,
         "h": handovers.to_out(handover),
         "notes": handovers.notes_out(handover),
-        "transcript": conversations.transcript_view(events, redacted=True),
+        "transcript": transcript,
+        "return_targets": directory.return_targets(
+            municipality_code=handover.municipality_code,
+            from_organisation=handover.destination_organisation,
+        ),
+        "org_name": directory.display_name,
         "transitions": sorted(t for t in handovers.TRANSITIONS[handover.status] if t != "returned"),
         "can_return": "returned" in handovers.TRANSITIONS[handover.status],
         "error": None,
@@ -249,70 +492,71 @@ def _detail_context(session: SessionDep, user: Principal, handover_id: uuid.UUID
 
 @router.get("/handovers/{handover_id}", response_class=HTMLResponse)
 def detail(
-    request: Request, handover_id: uuid.UUID, session: SessionDep, user: PageUser
+    request: Request,
+    session: SessionDep,
+    directory: DirectoryDep,
+    user: PageUser,
+    handover: OwnHandover,
 ) -> Response:
-    return _page(request, "detail.html", _detail_context(session, user, handover_id))
+    return _page(request, "detail.html", _detail_context(session, user, handover, directory))
 
 
 @router.post("/handovers/{handover_id}/status", response_class=HTMLResponse)
 def change_status(
     request: Request,
-    handover_id: uuid.UUID,
     session: SessionDep,
-    user: PageUser,
-    _origin: SameOrigin,
+    directory: DirectoryDep,
+    user: FormUser,
+    handover: OwnHandoverForUpdate,
     status_: Annotated[Status, Form(alias="status")],
     reason: Annotated[str, Form(max_length=1000)] = "",
-    level: Annotated[Level | None, Form()] = None,
-    organisation: Annotated[str, Form(max_length=100)] = "",
-    team: Annotated[str, Form(max_length=100)] = "",
+    target: Annotated[str, Form(max_length=300)] = "",
+    consent_for_destination: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    handover = handovers.get_for_organisation(
-        session, handover_id=handover_id, organisation=user.organisation
-    )
-    if handover is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Niet gevonden")
+    """A status change; ``returned`` takes ``target`` from the pick-list of the other level's
+    teams ("level|organisation|team") and the consent checkbox."""
     try:
-        destination = (
-            DestinationIn(level=level, organisation=organisation.strip(), team=team.strip())
-            if status_ == "returned" and level and organisation.strip() and team.strip()
-            else None
-        )
+        destination = None
+        if status_ == "returned" and target.count("|") == 2:
+            level, organisation, team = target.split("|")
+            destination = DestinationIn.model_validate(
+                {"level": level, "organisation": organisation, "team": team}
+            )
         update = HandoverUpdate(
-            status=status_, reason=reason.strip() or None, destination=destination
+            status=status_,
+            reason=reason.strip() or None,
+            destination=destination,
+            consent_for_destination=status_ == "returned" and consent_for_destination == "ja",
         )
-        handovers.change_status(session, handover=handover, update=update, principal=user)
+        handovers.change_status(
+            session, handover=handover, update=update, principal=user, directory=directory
+        )
     except (ServiceError, ValueError) as exc:
         session.rollback()
-        context = _detail_context(session, user, handover_id)
+        context = _detail_context(session, user, handover, directory)
         context["error"] = _dutch_error(exc)
         return _page(request, "detail.html", context, status_code=_status_of(exc))
     return RedirectResponse(
-        f"/staff/handovers/{handover_id}", status_code=status.HTTP_303_SEE_OTHER
+        f"/staff/handovers/{handover.id}", status_code=status.HTTP_303_SEE_OTHER
     )
 
 
 @router.post("/handovers/{handover_id}/notes", response_class=HTMLResponse)
 def add_note(
     request: Request,
-    handover_id: uuid.UUID,
     session: SessionDep,
-    user: PageUser,
-    _origin: SameOrigin,
+    directory: DirectoryDep,
+    user: FormUser,
+    handover: OwnHandover,
     text: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
-    handover = handovers.get_for_organisation(
-        session, handover_id=handover_id, organisation=user.organisation
-    )
-    if handover is None:
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Niet gevonden")
     if not text.strip():
-        context = _detail_context(session, user, handover_id)
+        context = _detail_context(session, user, handover, directory)
         context["error"] = "Een notitie mag niet leeg zijn."
         return _page(request, "detail.html", context, status_code=422)
     handovers.add_note(session, handover=handover, text=text, principal=user)
     return RedirectResponse(
-        f"/staff/handovers/{handover_id}#notities", status_code=status.HTTP_303_SEE_OTHER
+        f"/staff/handovers/{handover.id}#notities", status_code=status.HTTP_303_SEE_OTHER
     )
 
 
@@ -326,6 +570,6 @@ def _dutch_error(exc: Exception) -> str:
     message = exc.message if isinstance(exc, ServiceError) else str(exc)
     if "reason" in message:
         return "Geef een reden op om de overdracht terug te leggen."
-    if "destination" in message or "organisation" in message:
-        return "Kies een andere organisatie en team om de overdracht naar terug te leggen."
+    if "return target" in message or "destination" in message or "organisation" in message:
+        return "Kies in de lijst het team van het andere niveau om de zaak terug te leggen."
     return "De wijziging kon niet worden opgeslagen. Controleer de invoer."

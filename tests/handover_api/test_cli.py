@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from handover_api.cli import main
 from handover_api.core.config import REPO_ROOT, Settings
@@ -145,5 +146,141 @@ def test_module_entry_point_help() -> None:
         check=False,
     )
     assert result.returncode == 0
-    for command in ("migrate", "create-user", "create-token", "purge", "seed-demo", "serve"):
+    for command in (
+        "migrate",
+        "create-user",
+        "create-token",
+        "token",
+        "purge",
+        "seed-demo",
+        "serve",
+    ):
         assert command in result.stdout
+
+
+def _db(settings: Settings) -> Session:
+    return make_session_factory(make_engine(settings.DATABASE_URL))()
+
+
+def test_token_list_create_revoke(
+    cli_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(cli_settings, capsys, "migrate")
+    code, out = run(
+        cli_settings,
+        capsys,
+        "create-user",
+        "--username",
+        "els",
+        "--organisation",
+        "peel61",
+        "--display-name",
+        "Els",
+        "--days",
+        "7",
+    )
+    assert code == 0 and "valid 7 days" in out
+    first = out.strip().splitlines()[-1]
+    code, out = run(cli_settings, capsys, "token", "create", "--username", "els", "--days", "30")
+    second = out.strip().splitlines()[-1]
+    assert code == 0 and second.startswith("vd_") and second != first
+
+    code, listing = run(cli_settings, capsys, "token", "list", "--username", "els")
+    assert code == 0
+    lines = listing.strip().splitlines()
+    assert lines[0].split("\t") == ["id", "user", "created", "expires", "revoked", "state"]
+    assert [line.split("\t")[1] for line in lines[1:]] == ["els", "els"]
+    assert all(line.endswith("\tactive") for line in lines[1:])
+    assert first not in listing and second not in listing  # never a token value
+
+    with _db(cli_settings) as session:
+        rows = session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+        assert [(r.expires_at - r.created_at).days for r in rows] == [7, 30]
+        first_id = rows[0].id
+
+    code, out = run(cli_settings, capsys, "token", "revoke", "--id", str(first_id))
+    assert code == 0 and "revoked" in out
+    with _db(cli_settings) as session:
+        assert authenticate(session, token=first, service_token="svc") is None
+        assert authenticate(session, token=second, service_token="svc") is not None
+    code, listing = run(cli_settings, capsys, "token", "list")
+    assert f"{first_id}\tels\t" in listing and "\trevoked" in listing
+
+    code, out = run(cli_settings, capsys, "token", "revoke", "--username", "els", "--all")
+    assert code == 0 and "revoked 1 token(s)" in out
+    with _db(cli_settings) as session:
+        assert authenticate(session, token=second, service_token="svc") is None
+
+    assert run(cli_settings, capsys, "token", "revoke", "--id", "999")[0] == 1
+    assert run(cli_settings, capsys, "token", "revoke", "--username", "els")[0] == 2
+    assert run(cli_settings, capsys, "token", "create", "--username", "nobody")[0] == 1
+    with pytest.raises(SystemExit):
+        run(cli_settings, capsys, "token", "create", "--username", "els", "--days", "0")
+
+
+def test_expired_token_is_refused_service_token_is_not(
+    cli_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(cli_settings, capsys, "migrate")
+    _, out = run(
+        cli_settings,
+        capsys,
+        "create-user",
+        "--username",
+        "jan",
+        "--organisation",
+        "peel61",
+        "--display-name",
+        "Jan",
+    )
+    token = out.strip().splitlines()[-1]
+    with _db(cli_settings) as session:
+        row = session.scalars(select(ApiToken)).one()
+        assert (row.expires_at - row.created_at).days == cli_settings.VOORDEUR_TOKEN_DAYS
+        assert authenticate(session, token=token, service_token="svc") is not None
+        later = row.expires_at + timedelta(seconds=1)
+        assert authenticate(session, token=token, service_token="svc", now=later) is None
+        service = authenticate(session, token="svc", service_token="svc", now=later)
+        assert service is not None and service.is_service
+    _, listing = run(cli_settings, capsys, "token", "list")
+    assert listing.strip().splitlines()[1].endswith("\tactive")
+
+
+def test_create_user_with_auditor_role(
+    cli_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(cli_settings, capsys, "migrate")
+    base = ["create-user", "--organisation", "peel61", "--display-name", "X"]
+    assert run(cli_settings, capsys, *base, "--username", "aud", "--role", "auditor")[0] == 0
+    assert run(cli_settings, capsys, *base, "--username", "wrk")[0] == 0
+    with pytest.raises(SystemExit):
+        run(cli_settings, capsys, *base, "--username", "x", "--role", "admin")
+    with _db(cli_settings) as session:
+        roles = dict(session.execute(select(StaffUser.username, StaffUser.role)).tuples().all())
+    assert roles == {"aud": "auditor", "wrk": "staff"}
+
+
+def test_seed_demo_never_revives_a_revoked_demo_token(
+    cli_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(cli_settings, capsys, "migrate")
+    code, out = run(cli_settings, capsys, "seed-demo", "--no-handovers")
+    assert code == 0 and "fixed-peel61-token" in out
+    assert (
+        run(cli_settings, capsys, "token", "revoke", "--username", "demo-peel61", "--all")[0] == 0
+    )
+    assert (
+        run(cli_settings, capsys, "token", "revoke", "--username", "demo-helmond", "--all")[0] == 0
+    )
+    with _db(cli_settings) as session:
+        before = session.scalar(select(func.count()).select_from(ApiToken))
+
+    code, out = run(cli_settings, capsys, "seed-demo", "--no-handovers")
+    assert code == 0
+    assert "fixed-peel61-token" not in out
+    assert "warning: demo-peel61:" in out and "stays revoked" in out
+    assert "warning: demo-helmond:" in out and "no new token" in out
+    assert "\tvd_" not in out  # nothing minted
+    with _db(cli_settings) as session:
+        assert session.scalar(select(func.count()).select_from(ApiToken)) == before
+        assert authenticate(session, token="fixed-peel61-token", service_token="svc") is None
