@@ -3,21 +3,90 @@
 Used by `voordeur run` (a developer chats with it) and by the end-to-end tests (which start it
 on free ports). Every process gets its configuration through environment variables, so the
 same code serves both; nothing here knows about test doubles.
+
+The production profile never falls back to a development placeholder: its secrets come from
+the caller (the environment for `voordeur run --production`, explicit test secrets for the
+end-to-end tests), and `running_stack` refuses to start it while one is missing or a
+placeholder (`production_secret_problems`).
 """
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from voordeur_cli.paths import BOT, REPO, VAR, api_bin, rasa_bin
+
+DEV_SERVICE_TOKEN = "dev-service-token"
+DEV_TWILIO_ACCOUNT_SID = "ACdevelopment"
+DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
+DEMO_TOKEN_VARIABLES = ("VOORDEUR_DEMO_TOKEN_PEEL61", "VOORDEUR_DEMO_TOKEN_HELMOND")
+# The secrets a production run must be given (the handover API also refuses short tokens).
+PRODUCTION_SECRETS = ("VOORDEUR_SERVICE_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+MIN_SERVICE_TOKEN_LENGTH = 24
+# Words that mark a value somebody meant to replace; compared case-insensitively.
+PLACEHOLDER_MARKERS = ("dev-", "development", "changeme", "change-me", "placeholder", "example")
+TWILIO_ACCOUNT_SID_RE = re.compile(r"^AC[0-9a-fA-F]{32}$")
+# Twilio replay protection shared by Rasa instances (Redis db 2; db 1 is the lock store).
+TWILIO_DEDUP_VARIABLE = "VOORDEUR_TWILIO_DEDUP_URL"
+PRODUCTION_TWILIO_DEDUP_URL = "redis://127.0.0.1:6379/2"
+
+
+class ProductionSecretsError(RuntimeError):
+    """The production profile was asked to start with missing or placeholder secrets."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(refusal_message(problems))
+        self.problems = problems
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return value in (DEV_SERVICE_TOKEN, DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN) or any(
+        marker in lowered for marker in PLACEHOLDER_MARKERS
+    )
+
+
+def production_secret_problems(environ: Mapping[str, str]) -> list[str]:
+    """One line per production secret in `environ` that is missing or a placeholder, plus
+    every demo staff token that is set at all (a well-known token opens staff inboxes).
+
+    Never includes a secret's value: the lines end up on terminals and in CI logs.
+    """
+    problems = []
+    for name in PRODUCTION_SECRETS:
+        value = environ.get(name, "").strip()
+        if not value:
+            problems.append(f"{name} is not set")
+        elif _is_placeholder(value):
+            problems.append(f"{name} is a development placeholder")
+        elif name == "VOORDEUR_SERVICE_TOKEN" and len(value) < MIN_SERVICE_TOKEN_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_SERVICE_TOKEN_LENGTH} characters")
+        elif name == "TWILIO_ACCOUNT_SID" and not TWILIO_ACCOUNT_SID_RE.match(value):
+            problems.append(f"{name} is not a Twilio account SID (AC + 32 hex characters)")
+    for name in DEMO_TOKEN_VARIABLES:
+        if environ.get(name):
+            problems.append(f"{name} is set (demo staff tokens are for local runs only)")
+    return problems
+
+
+def refusal_message(problems: list[str]) -> str:
+    """The text shown when the production profile refuses to start."""
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return (
+        "Refusing to start the production profile; fix these environment variables:\n"
+        f"{lines}\n"
+        "Set real secrets (e.g. VOORDEUR_SERVICE_TOKEN=$(openssl rand -hex 32)) and unset "
+        "VOORDEUR_DEMO_TOKEN_*."
+    )
 
 
 def free_port() -> int:
@@ -36,18 +105,29 @@ class StackConfig:
     actions_port: int = 5055
     rasa_port: int = 5005
     var_dir: Path = VAR
-    service_token: str = "dev-service-token"
+    service_token: str = DEV_SERVICE_TOKEN
     env: str = "development"
     database_url: str | None = None
     endpoints: Path = BOT / "endpoints.yml"
     credentials: Path = BOT / "credentials.yml"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # None: taken from the environment; the local profile then falls back to placeholders.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    # Set by production_profile: no placeholder fallbacks, secrets checked before start.
+    production: bool = False
+    # Only for the Rasa process (e.g. the Twilio connector's shared replay store).
+    rasa_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def production_profile(cls, model: Path, database: str, **kwargs: object) -> "StackConfig":
         """PostgreSQL for handovers (`database`) and the Rasa tracker store (`<database>_tracker`),
         Redis lock store, RabbitMQ event broker — on this machine (see
         voordeur_cli.system.ensure_production_services and ensure_database).
+
+        `VOORDEUR_ENV` is `production` unless `env` is given (the end-to-end tests pass
+        `test`). The secrets (`service_token`, `twilio_account_sid`, `twilio_auth_token`) must
+        be given or be in the environment: `running_stack` refuses placeholders.
         """
         extra = {
             "TRACKER_DB_HOST": "127.0.0.1",
@@ -61,11 +141,14 @@ class StackConfig:
             "RABBITMQ_USER": "guest",
             "RABBITMQ_PASSWORD": "guest",
         }
+        kwargs.setdefault("env", "production")
         return cls(
             model=model,
             endpoints=BOT / "endpoints.production.yml",
             database_url=f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
             extra_env=extra,
+            production=True,
+            rasa_env={TWILIO_DEDUP_VARIABLE: PRODUCTION_TWILIO_DEDUP_URL},
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -96,18 +179,41 @@ class StackConfig:
                 "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             }
         )
-        # Twilio: local runs get placeholders (signatures are still checked against them).
-        for name, default in (
-            ("TWILIO_ACCOUNT_SID", "ACdevelopment"),
-            ("TWILIO_AUTH_TOKEN", "dev-twilio-auth-token"),
+        # Twilio: explicit secrets win; otherwise the environment's. Only local runs fall back
+        # to placeholders (signatures are still checked against them).
+        for name, value in (
+            ("TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+            ("TWILIO_AUTH_TOKEN", self.twilio_auth_token),
+        ):
+            if value is not None:
+                env[name] = value
+        defaults = [
             ("TWILIO_NUMBER", "+3197000000000"),
             ("TWILIO_WHATSAPP_NUMBER", "whatsapp:+3197000000000"),
             ("VOORDEUR_PUBLIC_URL", ""),
             ("TWILIO_SEND", "false"),
-        ):
+        ]
+        if not self.production:
+            defaults += [
+                ("TWILIO_ACCOUNT_SID", DEV_TWILIO_ACCOUNT_SID),
+                ("TWILIO_AUTH_TOKEN", DEV_TWILIO_AUTH_TOKEN),
+            ]
+            # The local profile runs without Redis: an inherited dedup URL would need it.
+            env.pop(TWILIO_DEDUP_VARIABLE, None)
+        for name, default in defaults:
             env.setdefault(name, default)
         env.update(self.extra_env)
         return env
+
+    def rasa_environment(self) -> dict[str, str]:
+        """`environment()` plus what only the Rasa server reads (`rasa_env`)."""
+        return {**self.environment(), **self.rasa_env}
+
+    def secret_problems(self) -> list[str]:
+        """Why this configuration must not start (production profile only); empty when fine."""
+        if not self.production:
+            return []
+        return production_secret_problems(self.environment())
 
 
 def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes], name: str) -> None:
@@ -139,6 +245,9 @@ def migrate(cfg: StackConfig) -> None:
 @contextlib.contextmanager
 def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[StackConfig]:
     """Runs the three processes until the block ends; logs go to files in `log_dir`."""
+    problems = cfg.secret_problems()
+    if problems:
+        raise ProductionSecretsError(problems)
     log_dir = log_dir or cfg.var_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     env = cfg.environment()
@@ -156,7 +265,8 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
                 str(cfg.api_port),
                 "--no-access-log",
             ],
-            f"{cfg.api_url}/healthz",
+            # Readiness, not liveness: the database answers and is at the migration head.
+            f"{cfg.api_url}/readyz",
             60,
         ),
         "action-server": (
@@ -199,7 +309,7 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
             procs[name] = subprocess.Popen(
                 cmd,
                 cwd=REPO,
-                env=env,
+                env=cfg.rasa_environment() if name == "rasa" else env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

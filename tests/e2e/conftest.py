@@ -15,6 +15,12 @@ from voordeur_cli.main import latest_model
 from voordeur_cli.paths import REPO, api_bin
 from voordeur_cli.stack import StackConfig, free_port, running_stack
 
+# Explicit test secrets for the production profile, which refuses missing or placeholder
+# secrets (voordeur_cli.stack.production_secret_problems) — the check is not relaxed for tests.
+E2E_SERVICE_TOKEN = "e2e-service-token-0123456789"
+E2E_TWILIO_ACCOUNT_SID = "AC" + "e2e0" * 8
+E2E_TWILIO_AUTH_TOKEN = "e2e-twilio-auth-token-0123456789"
+
 
 @pytest.fixture(scope="session", params=["local", "production"])
 def stack(
@@ -30,7 +36,7 @@ def stack(
         "actions_port": free_port(),
         "rasa_port": free_port(),
         "var_dir": var_dir,
-        "service_token": "e2e-service-token-0123456789",
+        "service_token": E2E_SERVICE_TOKEN,
         "env": "test",
     }
     if request.param == "production":
@@ -38,7 +44,14 @@ def stack(
         database = f"voordeur_e2e_{uuid.uuid4().hex[:8]}"
         system.ensure_database(database)
         system.ensure_database(f"{database}_tracker")
-        cfg = StackConfig.production_profile(model, database, **ports)
+        cfg = StackConfig.production_profile(
+            model,
+            database,
+            twilio_account_sid=E2E_TWILIO_ACCOUNT_SID,
+            twilio_auth_token=E2E_TWILIO_AUTH_TOKEN,
+            **ports,
+        )
+        assert cfg.secret_problems() == [], cfg.secret_problems()
     else:
         cfg = StackConfig(model=model, **ports)
     try:
@@ -48,6 +61,12 @@ def stack(
         for log in sorted((var_dir / "logs").glob("*.log")):
             print(f"--- {log.name} (last lines)")
             print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+
+
+def twilio_auth_token(cfg: StackConfig) -> str:
+    """The Twilio auth token the running Rasa server checks signatures against (the local
+    profile's placeholder, or the explicit test secret of the production profile)."""
+    return cfg.environment()["TWILIO_AUTH_TOKEN"]
 
 
 def staff_token(cfg: StackConfig, username: str, organisation: str) -> str:

@@ -1,11 +1,22 @@
-"""Settings: defaults and refusal of placeholder secrets in production."""
+"""Settings: defaults, refusal of placeholder secrets in production and of unusable
+DATABASE_URLs at start-up."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import pytest
 from pydantic import ValidationError
 
-from handover_api.core.config import DEFAULT_SQLITE_PATH, Settings
+from handover_api.core.config import (
+    DEFAULT_SQLITE_PATH,
+    DEMO_TOKEN_VARIABLES,
+    REPO_ROOT,
+    Settings,
+    describe_errors,
+)
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,3 +68,86 @@ def test_production_start_up_fails_with_placeholder(monkeypatch: pytest.MonkeyPa
             create_app()
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "",
+        "postgresql+psycopg://voordeur:s3cret-pw@db.example:notaport/voordeur",
+    ],
+)
+def test_unparsable_database_url_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(DATABASE_URL=url)
+    message = str(info.value)
+    assert "DATABASE_URL is not a valid SQLAlchemy URL" in message
+    assert "s3cret-pw" not in message
+    if url:
+        assert url not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "backend"),
+    [
+        ("mysql+pymysql://voordeur:s3cret-pw@db.example/voordeur", "mysql"),
+        ("postgres://voordeur:s3cret-pw@db.example/voordeur", "postgres"),
+    ],
+)
+def test_unsupported_database_backend_is_refused(url: str, backend: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(DATABASE_URL=url)
+    message = describe_errors(info.value)
+    assert message == (
+        f"DATABASE_URL uses the database backend {backend!r}; supported: sqlite, postgresql"
+    )
+    assert "s3cret-pw" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////tmp/voordeur/handover.sqlite3",
+        "sqlite://",
+        "postgresql+psycopg://voordeur:pw@127.0.0.1:5432/voordeur",
+        "postgresql://voordeur@db.example/voordeur",
+    ],
+)
+def test_supported_database_urls_are_accepted(url: str) -> None:
+    accepted = Settings(DATABASE_URL=url).DATABASE_URL
+    assert accepted == url
+
+
+def test_production_refuses_demo_staff_tokens() -> None:
+    real = {
+        "VOORDEUR_ENV": "production",
+        "VOORDEUR_SERVICE_TOKEN": "a-real-secret-of-enough-length",
+    }
+    for name in DEMO_TOKEN_VARIABLES:
+        with pytest.raises(ValidationError, match=f"{name} must not be set"):
+            Settings(**real, **{name: "anything-at-all-even-long-and-random"})  # type: ignore[arg-type]
+    assert Settings(**real).is_production  # type: ignore[arg-type]
+    # Outside production the demo tokens stay usable for the local run.
+    local = Settings(VOORDEUR_DEMO_TOKEN_PEEL61="dev-staff-peel61")  # type: ignore[arg-type]
+    assert local.VOORDEUR_DEMO_TOKEN_PEEL61 is not None
+
+
+def test_cli_serve_exits_non_zero_on_an_unparsable_database_url() -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "DATABASE_URL": "postgresql+psycopg://voordeur:s3cret-pw@db.example:notaport/voordeur",
+        "VOORDEUR_API_PORT": "1",  # never reached: nothing may start listening
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "handover_api.cli", "serve"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "DATABASE_URL is not a valid SQLAlchemy URL" in result.stderr
+    assert "s3cret-pw" not in result.stderr + result.stdout
