@@ -2,10 +2,12 @@
 
 Commands:
   migrate        apply database migrations (alembic upgrade head)
-  create-user    create a staff user and print a new bearer token (shown once)
-  create-token   print a new bearer token for an existing staff user
+  create-user    create a staff user (--role staff|auditor) and print a new bearer token
+  create-token   print a new bearer token for an existing staff user (same as token create)
+  token          list, create or revoke personal tokens (tokens end after VOORDEUR_TOKEN_DAYS)
   purge          delete data older than VOORDEUR_RETENTION_DAYS and print the counts
-  seed-demo      demo staff users (peel61, gemeente-helmond) and handovers; idempotent
+  seed-demo      demo staff users (peel61, gemeente-helmond) and handovers; idempotent; a
+                 revoked demo token stays revoked (nothing is minted for that user)
   serve          run the API with uvicorn on VOORDEUR_API_HOST:VOORDEUR_API_PORT
 """
 
@@ -14,13 +16,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from handover_api.core.config import Settings, get_settings
+from handover_api.core.config import Settings, describe_errors, get_settings
 from handover_api.core.db import make_engine, make_session_factory
+from handover_api.models import ROLES, ApiToken, StaffUser, utcnow
 from handover_api.schemas import HandoverCreate
 from handover_api.services import handovers, retention, users
 
@@ -130,9 +135,47 @@ def _demo_payload(organisation: str, index: int) -> HandoverCreate:
     )
 
 
-def seed_demo(settings: Settings, *, with_handovers: bool = True) -> list[tuple[str, str, str]]:
-    """Create the demo users (if missing) and return (organisation, username, token) rows."""
-    rows: list[tuple[str, str, str]] = []
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    """One demo user's outcome: the token to print, or why there is none."""
+
+    organisation: str
+    username: str
+    token: str | None
+    problem: str | None = None
+
+
+def _demo_token(
+    session: Session, user: StaffUser, fixed: str | None, days: int
+) -> tuple[str | None, str | None]:
+    """(token, None) to print, or (None, problem) when the demo user must not get one.
+
+    An administrator who revoked a demo token meant it: re-seeding never brings it back and
+    mints no replacement. An expired fixed token is not renewed either (it would silently
+    extend a known, published value).
+    """
+    if not user.active:
+        return None, "user is deactivated; no token issued"
+    if fixed:
+        existing = users.find_token(session, token=fixed)
+        if existing is not None and existing.revoked_at is not None:
+            return None, f"token {existing.id} was revoked and stays revoked; no token issued"
+        if existing is not None and existing.expires_at <= utcnow():
+            return None, (
+                f"token {existing.id} expired on {existing.expires_at:%Y-%m-%d}; "
+                f"make a new one with: token create --username {user.username}"
+            )
+    elif any(token.revoked_at is not None for token in user.tokens):
+        return None, "a token of this user was revoked; no new token issued"
+    try:
+        return users.issue_token(session, user=user, token=fixed or None, days=days), None
+    except users.UserError as exc:
+        return None, f"{exc}; no token issued"
+
+
+def seed_demo(settings: Settings, *, with_handovers: bool = True) -> list[DemoLogin]:
+    """Create the demo users (if missing); return per user the token to print or the problem."""
+    rows: list[DemoLogin] = []
     with _session(settings) as session:
         for username, display_name, organisation, team, env_name in DEMO_USERS:
             user = users.get_user(session, username=username) or users.create_user(
@@ -143,10 +186,13 @@ def seed_demo(settings: Settings, *, with_handovers: bool = True) -> list[tuple[
                 team=team,
             )
             fixed = getattr(settings, env_name)
-            token = users.issue_token(
-                session, user=user, token=fixed.get_secret_value() if fixed else None
+            token, problem = _demo_token(
+                session,
+                user,
+                fixed.get_secret_value() if fixed else None,
+                settings.VOORDEUR_TOKEN_DAYS,
             )
-            rows.append((organisation, username, token))
+            rows.append(DemoLogin(organisation, username, token, problem))
         session.commit()
         if with_handovers:
             for _username, _name, organisation, _team, _env in DEMO_USERS:
@@ -162,6 +208,74 @@ def seed_demo(settings: Settings, *, with_handovers: bool = True) -> list[tuple[
     return rows
 
 
+def _date(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "-"
+
+
+def _token_rows(tokens: Sequence[ApiToken]) -> list[str]:
+    """One line per token: never its value (only the hash is stored anyway)."""
+    now = utcnow()
+    lines = ["id\tuser\tcreated\texpires\trevoked\tstate"]
+    for t in tokens:
+        state = "revoked" if t.revoked_at else "expired" if t.expires_at <= now else "active"
+        lines.append(
+            f"{t.id}\t{t.user.username}\t{_date(t.created_at)}\t{_date(t.expires_at)}"
+            f"\t{_date(t.revoked_at)}\t{state}"
+        )
+    return lines
+
+
+def _days(value: str) -> int:
+    days = int(value)
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError("must be between 1 and 3650")
+    return days
+
+
+def token_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``token list|create|revoke``: manage personal tokens without ever printing old ones."""
+    with _session(settings) as session:
+        if args.token_command == "list":
+            if args.username and users.get_user(session, username=args.username) is None:
+                print(f"error: no user {args.username!r}", file=sys.stderr)
+                return 1
+            for line in _token_rows(users.list_tokens(session, username=args.username)):
+                print(line)
+            return 0
+        if args.token_command == "create":
+            user = users.get_user(session, username=args.username)
+            if user is None:
+                print(f"error: no user {args.username!r}", file=sys.stderr)
+                return 1
+            days = args.days or settings.VOORDEUR_TOKEN_DAYS
+            token = users.issue_token(session, user=user, days=days)
+            session.commit()
+            print(f"new bearer token for {args.username}, valid {days} days (shown once):")
+            print(token)
+            return 0
+        # revoke
+        if args.id is not None:
+            try:
+                row = users.revoke_token(session, token_id=args.id)
+            except users.UserError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            session.commit()
+            print(f"token {row.id} of {row.user.username} is revoked; its sessions are ended")
+            return 0
+        if not args.all:
+            print("error: use --id N, or --username U --all", file=sys.stderr)
+            return 2
+        user = users.get_user(session, username=args.username)
+        if user is None:
+            print(f"error: no user {args.username!r}", file=sys.stderr)
+            return 1
+        count = users.revoke_all(session, user=user)
+        session.commit()
+        print(f"revoked {count} token(s) of {args.username}; their sessions are ended")
+        return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m handover_api.cli",
@@ -175,8 +289,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organisation", required=True, help="organisation id, e.g. peel61")
     p.add_argument("--team", default=None, help="team id, e.g. werk-en-inkomen")
     p.add_argument("--display-name", required=True)
+    p.add_argument("--role", choices=ROLES, default="staff", help="default: staff")
+    p.add_argument("--days", type=_days, default=None, help="token lifetime (VOORDEUR_TOKEN_DAYS)")
     p = sub.add_parser("create-token", help="print a new bearer token for a staff user")
     p.add_argument("--username", required=True)
+    p.add_argument("--days", type=_days, default=None, help="token lifetime (VOORDEUR_TOKEN_DAYS)")
+    p = sub.add_parser("token", help="list, create or revoke personal tokens")
+    tokens = p.add_subparsers(dest="token_command", required=True)
+    t = tokens.add_parser("list", help="tokens (id, user, created, expires, revoked), no values")
+    t.add_argument("--username", default=None)
+    t = tokens.add_parser("create", help="print a new token for a user (shown once)")
+    t.add_argument("--username", required=True)
+    t.add_argument("--days", type=_days, default=None, help="lifetime (VOORDEUR_TOKEN_DAYS)")
+    t = tokens.add_parser("revoke", help="revoke a token and end its staff page sessions")
+    which = t.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, default=None, help="the id shown by token list")
+    which.add_argument("--username", default=None, help="with --all: every token of a user")
+    t.add_argument("--all", action="store_true", help="with --username")
     p = sub.add_parser("purge", help="delete expired data (VOORDEUR_RETENTION_DAYS)")
     p.add_argument("--days", type=int, default=None, help="override the retention period")
     p = sub.add_parser("seed-demo", help="demo staff users and handovers (idempotent)")
@@ -191,7 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = settings or get_settings()
+    try:
+        settings = settings or get_settings()
+    except ValidationError as exc:  # e.g. an unparsable DATABASE_URL: refuse to start
+        print(f"error: invalid configuration:\n{describe_errors(exc)}", file=sys.stderr)
+        return 2
     if args.command == "migrate":
         migrate(settings)
         print("database is up to date")
@@ -205,13 +338,18 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
                     organisation=args.organisation,
                     display_name=args.display_name,
                     team=args.team,
+                    role=args.role,
                 )
             except users.UserError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
-            token = users.issue_token(session, user=user)
+            days = args.days or settings.VOORDEUR_TOKEN_DAYS
+            token = users.issue_token(session, user=user, days=days)
             session.commit()
-        print(f"created user {args.username} ({args.organisation}); bearer token (shown once):")
+        print(
+            f"created user {args.username} ({args.organisation}, role {args.role}); "
+            f"bearer token, valid {days} days (shown once):"
+        )
         print(token)
         return 0
     if args.command == "create-token":
@@ -220,9 +358,10 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
             if found is None:
                 print(f"error: no user {args.username!r}", file=sys.stderr)
                 return 1
-            token = users.issue_token(session, user=found)
+            days = args.days or settings.VOORDEUR_TOKEN_DAYS
+            token = users.issue_token(session, user=found, days=days)
             session.commit()
-        print(f"new bearer token for {args.username} (shown once):")
+        print(f"new bearer token for {args.username}, valid {days} days (shown once):")
         print(token)
         return 0
     if args.command == "purge":
@@ -231,10 +370,18 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
             print("error: --days must be at least 1", file=sys.stderr)
             return 1
         with _session(settings) as session:
-            result = retention.purge(session, retention_days=days)
-        print(f"retention: {days} days")
+            result = retention.purge(
+                session,
+                retention_days=days,
+                conversation_retention_days=settings.VOORDEUR_CONVERSATION_RETENTION_DAYS,
+                max_open_days=settings.VOORDEUR_MAX_OPEN_DAYS,
+            )
+        print(f"retention: {days} days after closing")
+        print(f"open handovers kept at most: {settings.VOORDEUR_MAX_OPEN_DAYS} days")
+        print(f"conversation events kept: {settings.VOORDEUR_CONVERSATION_RETENTION_DAYS} days")
         print(f"handovers deleted: {result.handovers}")
         print(f"notes deleted: {result.notes}")
+        print(f"transcript lines deleted: {result.transcript_events}")
         print(f"conversation events deleted: {result.events}")
         print(f"audit rows reduced to ids: {result.audit_rows}")
         return 0
@@ -244,9 +391,15 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
             return 1
         rows = seed_demo(settings, with_handovers=not args.no_handovers)
         print("demo staff users (organisation, username, bearer token):")
-        for organisation, username, token in rows:
-            print(f"{organisation}\t{username}\t{token}")
+        for row in rows:
+            if row.token is not None:
+                print(f"{row.organisation}\t{row.username}\t{row.token}")
+        for row in rows:
+            if row.problem is not None:
+                print(f"warning: {row.username}: {row.problem}", file=sys.stderr)
         return 0
+    if args.command == "token":
+        return token_command(args, settings)
     if args.command == "serve":
         import uvicorn
 

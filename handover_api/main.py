@@ -45,6 +45,7 @@ from handover_api.api.routes import health
 from handover_api.core.config import Settings, get_settings
 from handover_api.core.db import Database
 from handover_api.core.logging import install_log_filters
+from handover_api.services import directory
 from handover_api.web.routes import LoginRequired, login_required_handler
 from handover_api.web.routes import router as staff_router
 
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings.DATABASE_URL)
+    # Loaded now, so a broken region file stops start-up instead of failing requests later.
+    directory.configure(settings.VOORDEUR_DATA_DIR)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     if settings.cors_origins:
         app.add_middleware(

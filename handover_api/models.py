@@ -44,6 +44,7 @@ PRIORITIES = ("normal", "urgent")
 CHANNELS = ("web", "sms", "whatsapp", "rest", "shell")
 LEVELS = ("regional", "local")
 SENDERS = ("user", "bot")
+ROLES = ("staff", "auditor")
 
 
 def utcnow() -> datetime:
@@ -119,6 +120,12 @@ class Handover(Base):
     consent_given: Mapped[bool] = mapped_column(Boolean)
     consent_at: Mapped[datetime]
     consent_text_version: Mapped[str] = mapped_column(String(50))
+    # The organisation the resident agreed to share with. A returned case addressed to another
+    # organisation only shows its data when this names that organisation (see services).
+    consent_organisation: Mapped[str] = mapped_column(String(100))
+    # Who recorded the consent: the assistant, or the professional who asked the resident.
+    consent_recorded_by: Mapped[str] = mapped_column(String(200), default="service:action-server")
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
 
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -143,6 +150,21 @@ class Handover(Base):
         passive_deletes=True,
         order_by="HandoverNote.created_at",
     )
+    transcript: Mapped[list[TranscriptEvent]] = relationship(
+        back_populates="handover",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="TranscriptEvent.id",
+    )
+
+    @property
+    def consent_covers_destination(self) -> bool:
+        """The receiving organisation may see the data: consent names it and still holds."""
+        return (
+            self.consent_given
+            and self.consent_withdrawn_at is None
+            and self.consent_organisation == self.destination_organisation
+        )
 
 
 class HandoverNote(Base):
@@ -161,6 +183,33 @@ class HandoverNote(Base):
     handover: Mapped[Handover] = relationship(back_populates="notes")
 
 
+class TranscriptEvent(Base):
+    """One message of the conversation as it was shared with one handover's consent.
+
+    A transcript belongs to a handover, not to a conversation id: two handovers of the same
+    resident to two organisations each hold only what was shared with that organisation.
+    Texts are stored with BSNs stripped; the redacted view is made when it is read.
+    """
+
+    __tablename__ = "transcript_events"
+    __table_args__ = (
+        UniqueConstraint("handover_id", "event_id", name="uq_transcript_events_event"),
+        CheckConstraint(_in("sender", SENDERS), name="sender"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str] = mapped_column(String(200))
+    sender: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    intent: Mapped[str | None] = mapped_column(String(100), default=None)
+
+    handover: Mapped[Handover] = relationship(back_populates="transcript")
+
+
 class ConversationEvent(Base):
     __tablename__ = "conversation_events"
     __table_args__ = (
@@ -177,17 +226,21 @@ class ConversationEvent(Base):
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
     intent: Mapped[str | None] = mapped_column(String(100), default=None)
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Server time of arrival: retention counts from here, never from the client's ``at``.
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class StaffUser(Base):
     __tablename__ = "staff_users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str] = mapped_column(String(100), index=True)
     team: Mapped[str | None] = mapped_column(String(100), default=None)
+    # "staff" reads and works the organisation's handovers; "auditor" reads only the audit log.
+    role: Mapped[str] = mapped_column(String(16), default="staff")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -206,6 +259,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Personal tokens end (VOORDEUR_TOKEN_DAYS); ``authenticate`` refuses them afterwards.
+    expires_at: Mapped[datetime]
 
     user: Mapped[StaffUser] = relationship(back_populates="tokens", lazy="joined")
 
@@ -222,3 +277,30 @@ class AuditLog(Base):
     resource_id: Mapped[str] = mapped_column(String(200))
     # Only ids and non-personal facts (view, status change); never citizen data.
     detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class StaffSession(Base):
+    """A login on the staff pages. The browser's cookie holds a random id; only its SHA-256
+    hash is stored, so a copy of this table cannot be replayed as cookies.
+
+    A session ends on logout (row deleted), after ``VOORDEUR_SESSION_IDLE_MINUTES`` without a
+    request (``last_seen_at``), at ``expires_at`` (login + ``VOORDEUR_SESSION_MAX_HOURS``), and
+    with the token it was opened with (revoked or expired token: ``token_id``).
+    """
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[StaffUser] = relationship(lazy="joined")
+    token: Mapped[ApiToken] = relationship(lazy="joined")

@@ -1,15 +1,26 @@
 """Request and response bodies (pydantic v2).
 
 Input is validated, never rewritten: nothing is stripped or escaped (templates escape on
-output), but lengths are limited and control characters are refused.
+output), but lengths are limited and control characters are refused. Every input that the
+database or the JSON encoder could choke on (years that overflow when converted to UTC,
+``NaN``, deeply nested application fields, NUL characters) is refused here with a 422, so
+that no request body can cause a 500.
+
+Municipalities, crisis types and destinations are checked against the region configuration
+(``handover_api/services/directory.py``): a handover for a municipality or team that does not
+exist would land in nobody's inbox. Validators take the directory from the validation
+context (``model_validate(data, context={"directory": d})``, for tests and scripts) and else
+from ``directory.current()`` (the running app's, see ``directory.configure``).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import unicodedata
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,13 +28,22 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from handover_api.contract import APPLICATION_TYPES, LIFE_DOMAIN_CODES, REFERENCE_RE
+from handover_api.contract import (
+    APPLICATION_TYPES,
+    CRISIS_TYPES,
+    LIFE_DOMAIN_CODES,
+    REFERENCE_RE,
+)
+from handover_api.services import directory as region_directory
+from handover_api.services.directory import Directory
 
 Channel = Literal["web", "sms", "whatsapp", "rest", "shell"]
 Priority = Literal["normal", "urgent"]
@@ -49,37 +69,57 @@ def _control_chars(value: str, *, multiline: bool) -> list[str]:
     return bad
 
 
-def _single_line(value: str) -> str:
-    bad = _control_chars(value, multiline=False)
+def _check_plain_text(value: str, *, multiline: bool) -> str:
+    """Refuse control characters (and lone surrogates, which cannot be stored as UTF-8)."""
+    bad = _control_chars(value, multiline=multiline)
     if bad:
         raise PydanticCustomError(
             "control_characters",
-            "must be a single line without control characters (found {chars})",
-            {"chars": ", ".join(sorted(set(bad)))},
+            "must not contain control characters other than newline and tab (found {chars})"
+            if multiline
+            else "must be a single line without control characters (found {chars})",
+            {"chars": ", ".join(sorted(set(bad))[:10])},
         )
     return value
 
 
-def _multi_line(value: str) -> str:
-    bad = _control_chars(value, multiline=True)
-    if bad:
-        raise PydanticCustomError(
-            "control_characters",
-            "must not contain control characters other than newline and tab (found {chars})",
-            {"chars": ", ".join(sorted(set(bad)))},
-        )
-    return value
+def _plain_text(*, multiline: bool) -> AfterValidator:
+    def check(value: str) -> str:
+        return _check_plain_text(value, multiline=multiline)
+
+    return AfterValidator(check)
+
+
+# Timestamps a conversation can have: not before 2000 (nothing in this service is older) and
+# not more than a day ahead (clock skew), so that converting to UTC can never overflow and a
+# typo like year 9999 does not sort a case to the top forever.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_CLOCK_SKEW = timedelta(days=1)
 
 
 def _aware(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; everything is stored and returned in UTC."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """Naive datetimes are taken as UTC; everything is stored and returned in UTC.
+
+    The year is checked before any arithmetic: ``0001-01-01T00:00:00+05:00`` would overflow
+    when converted to UTC.
+    """
+    latest = datetime.now(UTC) + MAX_CLOCK_SKEW
+    if EARLIEST.year <= value.year <= latest.year:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if EARLIEST <= value <= latest:
+            return value
+    raise PydanticCustomError(
+        "datetime_out_of_range",
+        "must be between {earliest} and {latest} (now + 1 day)",
+        {
+            "earliest": EARLIEST.isoformat(),
+            "latest": latest.replace(microsecond=0).isoformat(),
+        },
+    )
 
 
-_SingleLine = AfterValidator(_single_line)
-_MultiLine = AfterValidator(_multi_line)
+_SingleLine = _plain_text(multiline=False)
+_MultiLine = _plain_text(multiline=True)
 Line40 = Annotated[str, Field(min_length=1, max_length=40), _SingleLine]
 Line50 = Annotated[str, Field(min_length=1, max_length=50), _SingleLine]
 Line100 = Annotated[str, Field(min_length=1, max_length=100), _SingleLine]
@@ -114,6 +154,67 @@ def _municipality_code(value: str) -> str:
             "must be a CBS municipality code: 'GM' followed by 4 digits, e.g. GM0794 (Helmond)",
         )
     return value
+
+
+def _directory(info: ValidationInfo) -> Directory:
+    """The region configuration to validate against: the context's, else the app's."""
+    given = info.context.get("directory") if isinstance(info.context, dict) else None
+    return given if isinstance(given, Directory) else region_directory.current()
+
+
+def _error(kind: str, message: str) -> PydanticCustomError:
+    # The message is passed as context, so braces in it are never taken as placeholders.
+    return PydanticCustomError(kind, "{message}", {"message": message})
+
+
+# "onbekend": the action server's crisis type when the assistant recognised a crisis but not
+# which one (actions/crisis.py); refusing it would lose an urgent handover.
+CRISIS_TYPE_UNKNOWN = "onbekend"
+KNOWN_CRISIS_TYPES: tuple[str, ...] = (*CRISIS_TYPES, CRISIS_TYPE_UNKNOWN)
+
+# Limits of ``application.fields`` (free-form pre-filled form data): enough for any form,
+# small enough that walking, storing and rendering it is cheap and cannot recurse deeply.
+FIELDS_MAX_DEPTH = 6
+FIELDS_MAX_ENTRIES = 100  # keys of one object / items of one list
+FIELDS_MAX_VALUES = 1000  # all values together
+FIELDS_MAX_KEY = 100
+FIELDS_MAX_BYTES = 20_000
+
+
+def _fields_problem(value: dict[str, Any]) -> str | None:
+    """What is wrong with application fields, or None. Iterative: no recursion limit."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 1)]
+    seen = 0
+    while stack:
+        node, path, depth = stack.pop()
+        seen += 1
+        if seen > FIELDS_MAX_VALUES:
+            return f"at most {FIELDS_MAX_VALUES} values in total"
+        where = f" (at {path})" if path else ""
+        if isinstance(node, dict | list):
+            if depth > FIELDS_MAX_DEPTH:
+                return f"must be nested at most {FIELDS_MAX_DEPTH} levels deep{where}"
+            if len(node) > FIELDS_MAX_ENTRIES:
+                return f"at most {FIELDS_MAX_ENTRIES} keys or items per object or list{where}"
+            if isinstance(node, dict):
+                for key, item in node.items():
+                    if not isinstance(key, str) or not 1 <= len(key) <= FIELDS_MAX_KEY:
+                        return f"keys must be 1 to {FIELDS_MAX_KEY} characters{where}"
+                    if _control_chars(key, multiline=False):
+                        return f"keys must not contain control characters{where}"
+                    stack.append((item, f"{path}.{key}" if path else key, depth + 1))
+            else:
+                stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node))
+        elif isinstance(node, str):
+            if _control_chars(node, multiline=True):
+                return f"text must not contain control characters other than newline and tab{where}"
+        elif isinstance(node, float) and not math.isfinite(node):
+            return f"numbers must be finite (no NaN or Infinity){where}"
+        elif node is not None and not isinstance(node, bool | int | float):
+            return f"values must be JSON text, numbers, booleans, null, objects or lists{where}"
+    if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > FIELDS_MAX_BYTES:
+        return f"at most {FIELDS_MAX_BYTES // 1000} kB"
+    return None
 
 
 def _reference(value: str) -> str:
@@ -155,12 +256,63 @@ class MunicipalityIn(_In):
     code: Annotated[str, AfterValidator(_municipality_code)]
     name: Line100
 
+    @field_validator("code")
+    @classmethod
+    def _configured(cls, value: str, info: ValidationInfo) -> str:
+        problem = _directory(info).municipality_error(value)
+        if problem:
+            raise _error("unknown_municipality", problem)
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _matches_code(cls, value: str, info: ValidationInfo) -> str:
+        code = info.data.get("code")
+        if code is None:  # the code itself was refused
+            return value
+        directory = _directory(info)
+        if not directory.municipality_name_matches(code, value):
+            municipality = directory.municipality(code)
+            expected = municipality.name if municipality else "?"
+            raise _error(
+                "municipality_name_mismatch",
+                f"is not the name of {code}; expected '{expected}'",
+            )
+        return value
+
 
 class DestinationIn(_In):
+    """A level, organisation and team that exist in the region configuration.
+
+    Whether they serve the handover's municipality is checked by ``HandoverCreate`` (and, for
+    a returned case, by the service), which know the municipality.
+    """
+
     level: Level
     organisation: Slug
     team: Slug
     reason: Text500 | None = None
+
+    @field_validator("organisation")
+    @classmethod
+    def _known_organisation(cls, value: str, info: ValidationInfo) -> str:
+        problem = _directory(info).organisation_error(
+            organisation=value, level=info.data.get("level")
+        )
+        if problem:
+            raise _error("unknown_destination", problem)
+        return value
+
+    @field_validator("team")
+    @classmethod
+    def _known_team(cls, value: str, info: ValidationInfo) -> str:
+        organisation = info.data.get("organisation")
+        if organisation is None:  # the organisation itself was refused
+            return value
+        problem = _directory(info).team_error(organisation=organisation, team=value)
+        if problem:
+            raise _error("unknown_destination", problem)
+        return value
 
 
 class LifeDomainIn(_In):
@@ -182,19 +334,29 @@ class LifeDomainIn(_In):
 class CrisisIn(_In):
     type: Line50
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in KNOWN_CRISIS_TYPES:
+            raise PydanticCustomError(
+                "crisis_type",
+                "unknown crisis type '{type}'; expected one of: {types}",
+                {"type": value, "types": ", ".join(KNOWN_CRISIS_TYPES)},
+            )
+        return value
+
 
 class ApplicationIn(_In):
     type: ApplicationType
     fields: dict[str, Any] = Field(default_factory=dict)
-    complete: bool = False
+    complete: StrictBool = False
 
     @field_validator("fields")
     @classmethod
     def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
-        import json
-
-        if len(json.dumps(value, default=str)) > 20_000:
-            raise PydanticCustomError("too_large", "application fields must be at most 20 kB")
+        problem = _fields_problem(value)
+        if problem:
+            raise _error("application_fields", f"application fields: {problem}")
         return value
 
 
@@ -228,7 +390,7 @@ class ContactIn(_In):
 
 
 class ConsentIn(_In):
-    given: bool
+    given: StrictBool
     at: UTCDatetime
     text_version: Line50
 
@@ -262,7 +424,7 @@ class HandoverCreate(_In):
     life_domains: Annotated[list[LifeDomainIn], Field(max_length=len(LIFE_DOMAIN_CODES))] = Field(
         default_factory=list
     )
-    multi_problem: bool = False
+    multi_problem: StrictBool = False
     crisis: CrisisIn | None = None
     summary: Text4000
     application: ApplicationIn | None = None
@@ -283,11 +445,30 @@ class HandoverCreate(_In):
             )
         return value
 
+    @field_validator("destination")
+    @classmethod
+    def _serves_municipality(cls, value: DestinationIn, info: ValidationInfo) -> DestinationIn:
+        municipality = info.data.get("municipality")
+        if municipality is None:  # refused itself: its error says why
+            return value
+        problem = _directory(info).destination_error(
+            municipality_code=municipality.code,
+            level=value.level,
+            organisation=value.organisation,
+            team=value.team,
+        )
+        if problem:
+            raise _error("destination_not_serving", problem)
+        return value
+
 
 class HandoverUpdate(_In):
     status: Status
     reason: Text1000 | None = None
     destination: DestinationIn | None = None
+    # Returning a case: the professional confirms the resident agreed to share it with the new
+    # organisation. Without it the new organisation sees that consent is missing, not the data.
+    consent_for_destination: StrictBool = False
 
 
 class NoteCreate(_In):
@@ -347,6 +528,12 @@ class ConsentOut(BaseModel):
     given: bool
     at: datetime
     text_version: str
+    organisation: str = Field(description="the organisation the resident agreed to share with")
+    covers_destination: bool = Field(
+        description="false: the receiving organisation sees metadata only (returned case without "
+        "consent for it, or consent withdrawn)"
+    )
+    withdrawn_at: datetime | None = None
 
 
 class HandoverRef(BaseModel):
@@ -401,6 +588,10 @@ class HandoverOut(BaseModel):
     returned_from: HandoverRef | None = None
     returned_to: HandoverRef | None = None
     links: HandoverLinks
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="fields not shown because consent does not cover the receiving organisation",
+    )
 
 
 class HandoverDetail(HandoverOut):
@@ -426,8 +617,27 @@ class Transcript(BaseModel):
     conversation_id: str
     view: Literal["redacted", "full"]
     events: list[EventOut]
+    consent_covers: bool = True
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    resource_type: str
+    resource_id: str
+    detail: dict[str, Any] | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    total: int
+    page: int
+    page_size: int
 
 
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unavailable"] | None = None
+    migrations: Literal["ok", "behind"] | None = None

@@ -1,8 +1,12 @@
 """Dependencies shared by the routes, as ``Annotated`` aliases.
 
 ``SessionDep``: a database session per request. ``CurrentPrincipal``: whoever presented a valid
-bearer token (401 otherwise). ``ServicePrincipal``: only the action server's service token
-(403 for staff). ``StaffPrincipal``: only staff users (403 for the service token).
+bearer token (401 otherwise). ``ServicePrincipal``: only the action server's service token.
+``StaffPrincipal``: only staff users with the staff role. ``AuditorPrincipal``: only auditors.
+``DirectoryDep``: the region configuration (valid destinations).
+
+Every refused attempt (401, 403) is written to the audit log before the error is raised, so an
+auditor sees who tried what; the detail holds the method and route, never the token.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from handover_api.core.config import Settings
+from handover_api.services import audit
+from handover_api.services.directory import Directory, load_directory
 from handover_api.services.principals import Principal, authenticate
 
 bearer_scheme = HTTPBearer(
@@ -33,55 +39,113 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_directory(settings: Annotated[Settings, Depends(get_settings)]) -> Directory:
+    return load_directory(settings.VOORDEUR_DATA_DIR)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+DirectoryDep = Annotated[Directory, Depends(get_directory)]
 
 
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail=detail,
-        headers={"WWW-Authenticate": "Bearer"},
+def refuse(
+    session: Session,
+    request: Request,
+    *,
+    actor: str,
+    status_code: int,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> HTTPException:
+    """Audit a refused attempt (committed at once) and return the HTTP error to raise."""
+    session.rollback()
+    audit.record_refusal(
+        session,
+        actor=actor,
+        method=request.method,
+        route=audit.route_of(request),
+        status_code=status_code,
     )
+    session.commit()
+    return HTTPException(status_code=status_code, detail=detail, headers=headers)
 
 
 def get_current_principal(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+        raise refuse(
+            session,
+            request,
+            actor="anonymous",
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="missing bearer token (Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     principal = authenticate(
         session,
         token=credentials.credentials,
         service_token=settings.VOORDEUR_SERVICE_TOKEN.get_secret_value(),
     )
     if principal is None:
-        raise _unauthorized("invalid or revoked token")
+        raise refuse(
+            session,
+            request,
+            actor="unknown-token",
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="invalid, expired or revoked token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
-def require_service(principal: CurrentPrincipal) -> Principal:
+def _forbidden(
+    session: Session, request: Request, principal: Principal, detail: str
+) -> HTTPException:
+    return refuse(
+        session,
+        request,
+        actor=principal.actor,
+        status_code=status.HTTP_403_FORBIDDEN,
+        detail=detail,
+    )
+
+
+def require_service(
+    request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Principal:
     if not principal.is_service:
-        raise HTTPException(
-            status_code=status.HTTP_403_FORBIDDEN,
-            detail="only the Voordeur action server (service token) may do this",
+        raise _forbidden(
+            session,
+            request,
+            principal,
+            "only the Voordeur action server (service token) may do this",
         )
     return principal
 
 
-def require_staff(principal: CurrentPrincipal) -> Principal:
-    if not principal.is_staff or not principal.organisation:
-        raise HTTPException(
-            status_code=status.HTTP_403_FORBIDDEN,
-            detail="only staff users of an organisation may do this",
+def require_staff(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Principal:
+    if not principal.is_staff or not principal.organisation or principal.role != "staff":
+        raise _forbidden(
+            session, request, principal, "only staff users of an organisation may do this"
         )
+    return principal
+
+
+def require_auditor(
+    request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Principal:
+    if not principal.is_staff or principal.role != "auditor":
+        raise _forbidden(session, request, principal, "only auditors may read the audit log")
     return principal
 
 
 ServicePrincipal = Annotated[Principal, Depends(require_service)]
 StaffPrincipal = Annotated[Principal, Depends(require_staff)]
+AuditorPrincipal = Annotated[Principal, Depends(require_auditor)]

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from handover_api.api.routes import conversations, handovers
+from handover_api.api.routes import audit, conversations, handovers
 
 api_router = APIRouter()
 api_router.include_router(handovers.router)
 api_router.include_router(conversations.router)
+api_router.include_router(audit.router)

@@ -4,7 +4,8 @@ Environment variables (all optional in development):
 
 - ``VOORDEUR_ENV``: ``development`` (default), ``test`` or ``production``.
 - ``DATABASE_URL``: SQLAlchemy URL; default ``sqlite:///<repo>/var/handover.sqlite3``.
-  PostgreSQL: ``postgresql+psycopg://user:pass@host:5432/voordeur``.
+  PostgreSQL: ``postgresql+psycopg://user:pass@host:5432/voordeur``. A URL that SQLAlchemy
+  cannot parse, or another backend than sqlite/postgresql, is refused at start-up.
 - ``VOORDEUR_SERVICE_TOKEN``: bearer token of the action server (service principal). The
   placeholder ``dev-service-token`` is refused when ``VOORDEUR_ENV=production``.
 - ``VOORDEUR_RETENTION_DAYS``: days to keep closed/returned handovers and stale conversation
@@ -12,8 +13,18 @@ Environment variables (all optional in development):
 - ``VOORDEUR_API_HOST`` / ``VOORDEUR_API_PORT``: where ``cli serve`` listens (127.0.0.1:8000).
 - ``VOORDEUR_CORS_ORIGINS``: comma-separated origins allowed by CORS (default none).
 - ``VOORDEUR_DEMO_TOKEN_PEEL61`` / ``VOORDEUR_DEMO_TOKEN_HELMOND``: fixed bearer tokens that
-  ``cli seed-demo`` gives the demo staff users (otherwise it mints new ones).
+  ``cli seed-demo`` gives the demo staff users (otherwise it mints new ones). Refused when
+  ``VOORDEUR_ENV=production``: a well-known staff token would open every inbox.
 - ``VOORDEUR_LOG_LEVEL``: log level of the ``handover_api`` loggers (default INFO).
+- ``VOORDEUR_DATA_DIR``: the data folder whose ``regions/*.yml`` name the municipalities,
+  organisations and teams a handover may be addressed to (default ``<repo>/data``).
+- ``VOORDEUR_CONVERSATION_RETENTION_DAYS``: days to keep conversation events that never led
+  to a handover (default 14).
+- ``VOORDEUR_MAX_OPEN_DAYS``: a handover that was never closed is deleted after this many days
+  (default 365).
+- ``VOORDEUR_TOKEN_DAYS``: lifetime of a personal staff token (default 90).
+- ``VOORDEUR_SESSION_IDLE_MINUTES`` / ``VOORDEUR_SESSION_MAX_HOURS``: a staff page session ends
+  after this much inactivity (default 30) or this long after login (default 10).
 """
 
 from __future__ import annotations
@@ -22,18 +33,25 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "handover.sqlite3"
 PLACEHOLDER_SERVICE_TOKEN = "dev-service-token"
+SUPPORTED_DATABASE_BACKENDS = ("sqlite", "postgresql")
+DEMO_TOKEN_VARIABLES = ("VOORDEUR_DEMO_TOKEN_PEEL61", "VOORDEUR_DEMO_TOKEN_HELMOND")
 
 
 class Settings(BaseSettings):
     """All configuration of the handover API. Field names are the environment variable names."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=True)
+    # hide_input_in_errors: a refused DATABASE_URL or token must not be echoed into logs.
+    model_config = SettingsConfigDict(
+        extra="ignore", case_sensitive=True, hide_input_in_errors=True
+    )
 
     VOORDEUR_ENV: Literal["development", "test", "production"] = "development"
     DATABASE_URL: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
@@ -45,6 +63,34 @@ class Settings(BaseSettings):
     VOORDEUR_DEMO_TOKEN_PEEL61: SecretStr | None = None
     VOORDEUR_DEMO_TOKEN_HELMOND: SecretStr | None = None
     VOORDEUR_LOG_LEVEL: str = "INFO"
+    VOORDEUR_DATA_DIR: Path = REPO_ROOT / "data"
+    VOORDEUR_CONVERSATION_RETENTION_DAYS: int = Field(default=14, ge=1, le=3650)
+    VOORDEUR_MAX_OPEN_DAYS: int = Field(default=365, ge=1, le=3650)
+    VOORDEUR_TOKEN_DAYS: int = Field(default=90, ge=1, le=3650)
+    VOORDEUR_SESSION_IDLE_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
+    VOORDEUR_SESSION_MAX_HOURS: int = Field(default=10, ge=1, le=24 * 7)
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url_is_usable(cls, value: str) -> str:
+        """Refuse at start-up what would otherwise only fail at the first request.
+
+        The messages never quote the URL: it may carry the database password.
+        """
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "DATABASE_URL is not a valid SQLAlchemy URL; expected e.g. "
+                "sqlite:////path/to/handover.sqlite3 or "
+                "postgresql+psycopg://user:password@host:5432/voordeur"
+            ) from None
+        if backend not in SUPPORTED_DATABASE_BACKENDS:
+            raise ValueError(
+                f"DATABASE_URL uses the database backend {backend!r}; "
+                f"supported: {', '.join(SUPPORTED_DATABASE_BACKENDS)}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -59,6 +105,12 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "VOORDEUR_SERVICE_TOKEN must be at least 24 characters in production"
                 )
+            demo = [name for name in DEMO_TOKEN_VARIABLES if getattr(self, name) is not None]
+            if demo:
+                raise ValueError(
+                    f"{', '.join(demo)} must not be set when VOORDEUR_ENV=production "
+                    "(demo staff tokens are for local runs only)"
+                )
         if not token:
             raise ValueError("VOORDEUR_SERVICE_TOKEN must not be empty")
         return self
@@ -70,6 +122,16 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.VOORDEUR_ENV == "production"
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per refused setting, for a start-up message (inputs are never included)."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        field = ".".join(str(part) for part in error["loc"])
+        lines.append(message if not field or message.startswith(field) else f"{field}: {message}")
+    return "\n".join(lines)
 
 
 @lru_cache

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
 from handover_api.models import AuditLog
 
@@ -35,10 +39,10 @@ def record_handover_read(
     *,
     actor: str,
     handover_id: str,
-    conversation_id: str,
+    view: str = "redacted",
     via: str | None = None,
 ) -> None:
-    """Opening a handover shows its (redacted) transcript: both reads are audited."""
+    """Opening a handover shows its transcript: the read of both is audited."""
     handover_detail: dict[str, Any] = {"handover_id": handover_id}
     if via:
         handover_detail["via"] = via
@@ -50,11 +54,112 @@ def record_handover_read(
         resource_id=handover_id,
         detail=handover_detail,
     )
+    record_transcript_read(session, actor=actor, handover_id=handover_id, view=view, via=via)
+
+
+def record_transcript_read(
+    session: Session, *, actor: str, handover_id: str, view: str, via: str | None = None
+) -> None:
+    detail: dict[str, Any] = {"view": view, "handover_id": handover_id}
+    if via:
+        detail["via"] = via
     record(
         session,
         actor=actor,
         action="transcript.read",
-        resource_type="conversation",
-        resource_id=conversation_id,
-        detail={"view": "redacted", "handover_id": handover_id},
+        resource_type="handover",
+        resource_id=handover_id,
+        detail=detail,
     )
+
+
+def route_of(request: Request) -> str:
+    """The route template (``/api/v1/handovers/{handover_id}``), not the concrete path, so no
+    id typed by a caller, nor a conversation id, ends up in the log verbatim."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    if not template:
+        return "unmatched"
+    path = str(request.scope.get("path", ""))
+    try:
+        concrete = template.format(**request.scope.get("path_params", {}))
+    except (KeyError, IndexError, ValueError):
+        return str(template)
+    # An included router's template lacks the prefixes it was mounted under.
+    prefix = path[: -len(concrete)] if concrete and path.endswith(concrete) else ""
+    return f"{prefix}{template}"
+
+
+def record_refusal(
+    session: Session, *, actor: str, method: str, route: str, status_code: int
+) -> None:
+    """A refused attempt: bad or missing token, wrong role, or a handover of another org."""
+    record(
+        session,
+        actor=actor,
+        action="access.refused",
+        resource_type="route",
+        resource_id=f"{method} {route}"[:200],
+        detail={"status": status_code},
+    )
+
+
+def record_list(
+    session: Session,
+    *,
+    actor: str,
+    organisation: str,
+    filters: dict[str, Any],
+    handover_ids: list[str],
+    via: str | None = None,
+) -> None:
+    """A bulk read (API list, staff inbox): which handovers were shown to whom."""
+    detail: dict[str, Any] = {
+        "filters": {k: v for k, v in filters.items() if v is not None},
+        "count": len(handover_ids),
+        "handover_ids": handover_ids,
+    }
+    if via:
+        detail["via"] = via
+    record(
+        session,
+        actor=actor,
+        action="handover.list",
+        resource_type="organisation",
+        resource_id=organisation,
+        detail=detail,
+    )
+
+
+def list_entries(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    resource_id: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[Sequence[AuditLog], int]:
+    """Audit rows, newest first, filtered."""
+    conditions = []
+    if since is not None:
+        conditions.append(AuditLog.at >= since)
+    if until is not None:
+        conditions.append(AuditLog.at < until)
+    if actor:
+        conditions.append(AuditLog.actor == actor)
+    if action:
+        conditions.append(AuditLog.action == action)
+    if resource_id:
+        conditions.append(AuditLog.resource_id == resource_id)
+    total = session.scalar(select(func.count()).select_from(AuditLog).where(*conditions)) or 0
+    rows = session.scalars(
+        select(AuditLog)
+        .where(*conditions)
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return rows, total

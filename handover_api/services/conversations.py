@@ -1,18 +1,21 @@
-"""Conversation events: append (deduplicated) and read back as a transcript."""
+"""The conversation log: events the action server appends, deduplicated.
+
+No organisation reads this log through a handover: a handover carries its own transcript (see
+``services/handovers.py``). The log is kept for ``VOORDEUR_CONVERSATION_RETENTION_DAYS``.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handover_api.models import ConversationEvent, Handover
-from handover_api.schemas import EventIn, EventOut
-from handover_api.services.redaction import redact
+from handover_api.models import ConversationEvent
+from handover_api.schemas import EventIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,40 +85,3 @@ def append_events(
                 continue
         return AppendResult(received=len(events), created=created)
     return AppendResult(received=len(events), created=len(new))
-
-
-def load_events(session: Session, *, conversation_id: str) -> Sequence[ConversationEvent]:
-    return session.scalars(
-        select(ConversationEvent)
-        .where(ConversationEvent.conversation_id == conversation_id)
-        .order_by(ConversationEvent.at, ConversationEvent.id)
-    ).all()
-
-
-def transcript_view(events: Iterable[ConversationEvent], *, redacted: bool) -> list[EventOut]:
-    return [
-        EventOut(
-            event_id=e.event_id,
-            sender=e.sender,  # type: ignore[arg-type]
-            text=redact(e.text) if redacted else e.text,
-            at=e.at,
-            intent=e.intent,
-        )
-        for e in events
-    ]
-
-
-def organisation_has_conversation(
-    session: Session, *, conversation_id: str, organisation: str
-) -> bool:
-    """True when ``organisation`` received a handover of this conversation (any status)."""
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    Handover.conversation_id == conversation_id,
-                    Handover.destination_organisation == organisation,
-                )
-            )
-        )
-    )

@@ -7,11 +7,21 @@ Status transitions (anything else is refused with 409):
     in_progress -> closed | returned
     returned, closed: final
 
-``returned`` is the reverse warm handover: it needs a reason and a destination in another
-organisation; the handover is marked returned and a NEW handover with the same data (status
-new, ``returned_from`` = the old one, destination = the given one with the reason) lands in the
-other organisation's inbox, so the citizen is not asked anything twice. Internal notes stay
-with the organisation that wrote them.
+``returned`` is the reverse warm handover: it needs a reason and a destination of the other
+level that the municipality's region configuration routes to; the handover is marked returned
+and a NEW handover with the same data (status new, ``returned_from`` = the old one, destination
+= the given one with the reason) lands in the other organisation's inbox, so the citizen is not
+asked anything twice. Internal notes stay with the organisation that wrote them.
+
+Consent names an organisation. The receiving organisation sees the summary, life domains,
+crisis, application, contact and transcript only while the consent names it and has not been
+withdrawn (``Handover.consent_covers_destination``); otherwise it sees that consent is missing,
+who holds it, and the case's metadata. A returned case is covered only when the returning
+professional confirms that the resident agreed to share with the new organisation.
+
+Transcripts belong to a handover: the messages sent with it under its consent, BSNs stripped.
+Status changes lock the handover row (``SELECT ... FOR UPDATE``), so concurrent returns of one
+handover create one successor and the others get 409.
 """
 
 from __future__ import annotations
@@ -24,14 +34,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from handover_api.contract import REFERENCE_DIGITS, REFERENCE_LETTERS
-from handover_api.models import FINISHED_STATUSES, Handover, HandoverNote, utcnow
+from handover_api.models import FINISHED_STATUSES, Handover, HandoverNote, TranscriptEvent, utcnow
 from handover_api.schemas import (
     ApplicationOut,
     ConsentOut,
@@ -39,6 +48,8 @@ from handover_api.schemas import (
     CrisisOut,
     DestinationIn,
     DestinationOut,
+    EventIn,
+    EventOut,
     HandoverCreate,
     HandoverLinks,
     HandoverOut,
@@ -49,14 +60,22 @@ from handover_api.schemas import (
     NoteOut,
 )
 from handover_api.services import audit
-from handover_api.services.conversations import append_events
+from handover_api.services.conversations import event_key
+from handover_api.services.directory import Directory
 from handover_api.services.errors import ConflictError, InvalidRequestError
 from handover_api.services.principals import Principal
-from handover_api.services.redaction import redact, redact_for_log
+from handover_api.services.redaction import redact, redact_for_log, strip_bsn
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+# What a receiving organisation does not see while consent does not cover it.
+WITHHELD_FIELDS = ("summary", "life_domains", "crisis", "application", "contact", "transcript")
+WITHHELD_SUMMARY = (
+    "Niet zichtbaar: de inwoner heeft (nog) geen toestemming gegeven om deze gegevens met uw "
+    "organisatie te delen."
+)
+RETURN_CONSENT_VERSION = "bevestigd-bij-terugleggen"
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"claimed", "in_progress", "returned"}),
@@ -85,10 +104,9 @@ def request_hash(payload: HandoverCreate) -> str:
 
 
 def links_for(handover: Handover) -> HandoverLinks:
-    conversation = quote(handover.conversation_id, safe="")
     return HandoverLinks(
         self=f"{API_PREFIX}/handovers/{handover.id}",
-        transcript=f"{API_PREFIX}/conversations/{conversation}/transcript",
+        transcript=f"{API_PREFIX}/handovers/{handover.id}/transcript",
     )
 
 
@@ -112,7 +130,21 @@ def _ref(handover: Handover | None) -> HandoverRef | None:
     )
 
 
+def _consent(handover: Handover) -> ConsentOut:
+    return ConsentOut(
+        given=handover.consent_given,
+        at=handover.consent_at,
+        text_version=handover.consent_text_version,
+        organisation=handover.consent_organisation,
+        covers_destination=handover.consent_covers_destination,
+        withdrawn_at=handover.consent_withdrawn_at,
+    )
+
+
 def to_out(handover: Handover) -> HandoverOut:
+    """The handover as its receiving organisation may see it (see the module docstring)."""
+    if not handover.consent_covers_destination:
+        return _withheld_out(handover)
     return HandoverOut(
         id=handover.id,
         reference=handover.reference,
@@ -132,11 +164,7 @@ def to_out(handover: Handover) -> HandoverOut:
             ApplicationOut.model_validate(handover.application) if handover.application else None
         ),
         contact=ContactOut.model_validate(handover.contact or {}),
-        consent=ConsentOut(
-            given=handover.consent_given,
-            at=handover.consent_at,
-            text_version=handover.consent_text_version,
-        ),
+        consent=_consent(handover),
         conversation_id=handover.conversation_id,
         channel=handover.channel,  # type: ignore[arg-type]
         return_reason=handover.return_reason,
@@ -144,6 +172,74 @@ def to_out(handover: Handover) -> HandoverOut:
         returned_to=_ref(handover.returned_to[0] if handover.returned_to else None),
         links=links_for(handover),
     )
+
+
+def _withheld_out(handover: Handover) -> HandoverOut:
+    """Metadata only: enough to see the case exists, who holds consent, and to ask for it."""
+    return HandoverOut(
+        id=handover.id,
+        reference=handover.reference,
+        status=handover.status,  # type: ignore[arg-type]
+        priority=handover.priority,  # type: ignore[arg-type]
+        created_at=handover.created_at,
+        updated_at=handover.updated_at,
+        municipality=MunicipalityOut(
+            code=handover.municipality_code, name=handover.municipality_name
+        ),
+        destination=_destination(handover),
+        life_domains=[],
+        multi_problem=handover.multi_problem,
+        crisis=None,
+        summary=WITHHELD_SUMMARY,
+        application=None,
+        contact=ContactOut(),
+        consent=_consent(handover),
+        conversation_id=handover.conversation_id,
+        channel=handover.channel,  # type: ignore[arg-type]
+        return_reason=handover.return_reason,
+        returned_from=_ref(handover.returned_from),
+        returned_to=_ref(handover.returned_to[0] if handover.returned_to else None),
+        links=links_for(handover),
+        withheld=list(WITHHELD_FIELDS),
+    )
+
+
+def _transcript_rows(events: Sequence[EventIn]) -> list[TranscriptEvent]:
+    """One row per distinct event (same key = a duplicate), oldest first, BSNs stripped."""
+    unique: dict[str, EventIn] = {}
+    for event in events:
+        unique.setdefault(event_key(event), event)
+    ordered = sorted(unique.items(), key=lambda item: item[1].at)
+    return [
+        TranscriptEvent(
+            event_id=key, sender=e.sender, text=strip_bsn(e.text), at=e.at, intent=e.intent
+        )
+        for key, e in ordered
+    ]
+
+
+def load_transcript(session: Session, *, handover: Handover) -> Sequence[TranscriptEvent]:
+    return session.scalars(
+        select(TranscriptEvent)
+        .where(TranscriptEvent.handover_id == handover.id)
+        .order_by(TranscriptEvent.at, TranscriptEvent.id)
+    ).all()
+
+
+def transcript_of(session: Session, *, handover: Handover, redacted: bool) -> list[EventOut]:
+    """The messages shared with this handover's consent; none while consent does not cover."""
+    if not handover.consent_covers_destination:
+        return []
+    return [
+        EventOut(
+            event_id=e.event_id,
+            sender=e.sender,  # type: ignore[arg-type]
+            text=redact(e.text) if redacted else e.text,
+            at=e.at,
+            intent=e.intent,
+        )
+        for e in load_transcript(session, handover=handover)
+    ]
 
 
 def notes_out(handover: Handover) -> list[NoteOut]:
@@ -238,7 +334,7 @@ def create_handover(
             ],
             multi_problem=payload.multi_problem,
             crisis=payload.crisis.model_dump() if payload.crisis else None,
-            summary=payload.summary,
+            summary=strip_bsn(payload.summary),
             application=payload.application.model_dump(mode="json")
             if payload.application
             else None,
@@ -246,11 +342,13 @@ def create_handover(
             consent_given=payload.consent.given,
             consent_at=payload.consent.at,
             consent_text_version=payload.consent.text_version,
+            consent_organisation=payload.destination.organisation,
             conversation_id=payload.conversation_id,
             channel=payload.channel,
             idempotency_key=idempotency_key,
             request_hash=body_hash,
         )
+        handover.transcript = _transcript_rows(payload.transcript)
         try:
             with session.begin_nested():
                 session.add(handover)
@@ -272,7 +370,6 @@ def create_handover(
     else:  # pragma: no cover - 8 collisions in a row among 390,625 * 100 references
         raise ConflictError("could not allocate a unique reference, please retry")
 
-    append_events(session, conversation_id=payload.conversation_id, events=payload.transcript)
     audit.record(
         session,
         actor=actor,
@@ -333,23 +430,50 @@ def list_handovers(
 
 
 def get_for_organisation(
-    session: Session, *, handover_id: uuid.UUID, organisation: str | None
+    session: Session, *, handover_id: uuid.UUID, organisation: str | None, for_update: bool = False
 ) -> Handover | None:
-    """The handover when it is addressed to ``organisation``; None otherwise (no leak)."""
+    """The handover when it is addressed to ``organisation``; None otherwise (no leak).
+
+    ``for_update`` locks the row until the transaction ends (PostgreSQL; SQLite serialises
+    writers with BEGIN IMMEDIATE anyway), so a status change sees the latest status.
+    """
     if organisation is None:
         return None
-    return session.scalars(
+    query = select(Handover).where(
+        Handover.id == handover_id, Handover.destination_organisation == organisation
+    )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).first()
+
+
+def visible_for_conversation(
+    session: Session, *, conversation_id: str, organisation: str
+) -> Sequence[Handover]:
+    """The caller's handovers of one conversation whose consent covers the caller."""
+    candidates = session.scalars(
         select(Handover).where(
-            Handover.id == handover_id, Handover.destination_organisation == organisation
+            Handover.conversation_id == conversation_id,
+            Handover.destination_organisation == organisation,
         )
-    ).first()
+    ).all()
+    return [h for h in candidates if h.consent_covers_destination]
+
+
+def get_by_id(session: Session, *, handover_id: uuid.UUID) -> Handover | None:
+    return session.get(Handover, handover_id)
 
 
 # --- change ----------------------------------------------------------------------------------
 
 
-def _copy_for_return(old: Handover, *, destination: DestinationIn, reason: str) -> Handover:
-    return Handover(
+def _copy_for_return(
+    old: Handover, *, destination: DestinationIn, reason: str, consent_by: str | None
+) -> Handover:
+    """The successor of a returned handover; consent covers it only when ``consent_by`` (the
+    professional who confirmed the resident's agreement) is given."""
+    now = utcnow()
+    successor = Handover(
         id=uuid.uuid4(),
         reference=generate_reference(),
         status="new",
@@ -367,18 +491,67 @@ def _copy_for_return(old: Handover, *, destination: DestinationIn, reason: str) 
         application=old.application,
         contact=old.contact,
         consent_given=old.consent_given,
-        consent_at=old.consent_at,
-        consent_text_version=old.consent_text_version,
+        consent_at=now if consent_by else old.consent_at,
+        consent_text_version=RETURN_CONSENT_VERSION if consent_by else old.consent_text_version,
+        consent_organisation=destination.organisation if consent_by else old.consent_organisation,
+        consent_recorded_by=consent_by or old.consent_recorded_by,
+        consent_withdrawn_at=old.consent_withdrawn_at,
         conversation_id=old.conversation_id,
         channel=old.channel,
         returned_from_id=old.id,
     )
+    successor.transcript = [
+        TranscriptEvent(event_id=e.event_id, sender=e.sender, text=e.text, at=e.at, intent=e.intent)
+        for e in old.transcript
+    ]
+    return successor
+
+
+def _check_return(
+    handover: Handover, update: HandoverUpdate, directory: Directory
+) -> DestinationIn:
+    if not update.reason or not update.reason.strip():
+        raise InvalidRequestError("a reason is required to return a handover")
+    if update.destination is None:
+        raise InvalidRequestError(
+            "a destination (level, organisation, team) is required to return a handover"
+        )
+    destination = update.destination
+    if destination.organisation == handover.destination_organisation:
+        raise InvalidRequestError(
+            "a handover is returned to another organisation, not to its current one"
+        )
+    targets = directory.return_targets(
+        municipality_code=handover.municipality_code,
+        from_organisation=handover.destination_organisation,
+    )
+    if not any(
+        (t.level, t.organisation, t.team)
+        == (destination.level, destination.organisation, destination.team)
+        for t in targets
+    ):
+        offered = ", ".join(f"{t.level}:{t.organisation}/{t.team}" for t in targets) or "none"
+        raise InvalidRequestError(
+            f"{destination.level}:{destination.organisation}/{destination.team} is not a return "
+            f"target for {handover.municipality_name} from {handover.destination_organisation}; "
+            f"choose one of: {offered}"
+        )
+    return destination
 
 
 def change_status(
-    session: Session, *, handover: Handover, update: HandoverUpdate, principal: Principal
+    session: Session,
+    *,
+    handover: Handover,
+    update: HandoverUpdate,
+    principal: Principal,
+    directory: Directory,
 ) -> Handover:
-    """Apply a status transition (see module docstring). Returns the (old) handover. Commits."""
+    """Apply a status transition (see module docstring). Returns the (old) handover. Commits.
+
+    The caller passes a handover it loaded with ``for_update=True``, so that two concurrent
+    changes of one handover are serialised and the second sees the first one's status.
+    """
     current, target = handover.status, update.status
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final status)"
@@ -388,19 +561,12 @@ def change_status(
     detail: dict[str, Any] = {"handover_id": str(handover.id), "from": current, "to": target}
     successor: Handover | None = None
     if target == "returned":
-        if not update.reason or not update.reason.strip():
-            raise InvalidRequestError("a reason is required to return a handover")
-        if update.destination is None:
-            raise InvalidRequestError(
-                "a destination (level, organisation, team) is required to return a handover"
-            )
-        if update.destination.organisation == handover.destination_organisation:
-            raise InvalidRequestError(
-                "a handover is returned to another organisation, not to its current one"
-            )
+        destination = _check_return(handover, update, directory)
+        assert update.reason is not None
+        consent_by = principal.actor if update.consent_for_destination else None
         for _attempt in range(8):
             successor = _copy_for_return(
-                handover, destination=update.destination, reason=update.reason
+                handover, destination=destination, reason=update.reason, consent_by=consent_by
             )
             try:
                 with session.begin_nested():
@@ -413,8 +579,11 @@ def change_status(
         assert successor is not None
         handover.return_reason = update.reason
         detail["new_handover_id"] = str(successor.id)
-    elif update.destination is not None:
-        raise InvalidRequestError("destination can only be given when the status is returned")
+        detail["consent_for_destination"] = consent_by is not None
+    elif update.destination is not None or update.consent_for_destination:
+        raise InvalidRequestError(
+            "destination and consent_for_destination can only be given when the status is returned"
+        )
 
     handover.status = target
     handover.updated_at = utcnow()
@@ -476,3 +645,26 @@ def add_note(
     )
     session.commit()
     return note
+
+
+def withdraw_consent(session: Session, *, handover: Handover, actor: str) -> Handover:
+    """The resident withdraws consent: from now on the receiving organisation (and that of any
+    case returned from it) sees metadata and the withdrawal only. Idempotent. Commits."""
+    now = utcnow()
+    chain: list[Handover] = [handover]
+    while chain:
+        current = chain.pop()
+        if current.consent_withdrawn_at is None:
+            current.consent_withdrawn_at = now
+            current.updated_at = now
+            audit.record(
+                session,
+                actor=actor,
+                action="consent.withdraw",
+                resource_type="handover",
+                resource_id=str(current.id),
+                detail={"handover_id": str(current.id), "reference": current.reference},
+            )
+        chain.extend(current.returned_to)
+    session.commit()
+    return handover

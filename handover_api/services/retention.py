@@ -1,12 +1,15 @@
-"""Retention: delete what is no longer needed after ``VOORDEUR_RETENTION_DAYS``.
+"""Retention: delete what is no longer needed. All ages count in server time.
 
-1. Handovers closed or returned more than the retention period ago are deleted with their
-   notes (a successor keeps existing; its ``returned_from`` link is cleared).
-2. Conversation events older than the retention period are deleted when no handover of their
-   conversation remains (so open handovers, and recently finished ones, keep their transcript).
-3. Audit rows are kept, but those about deleted handovers or conversations keep only ids:
-   the detail is reduced to its ``*_id``/``reference`` entries and a conversation id (which
-   may be a phone number for SMS/WhatsApp) is replaced by a pseudonym.
+1. Handovers closed or returned more than ``VOORDEUR_RETENTION_DAYS`` ago are deleted with
+   their notes and transcript (a successor keeps existing; its ``returned_from`` link is
+   cleared). Handovers never closed are deleted ``VOORDEUR_MAX_OPEN_DAYS`` after they were
+   made: a case nobody finished must not stay forever.
+2. Conversation events (the conversation log the action server appends, with or without a
+   handover) are deleted ``VOORDEUR_CONVERSATION_RETENTION_DAYS`` after they ARRIVED
+   (``received_at``), whatever time the client claimed in ``at``. A handover's transcript is
+   its own copy and follows the handover (rule 1).
+3. Audit rows are kept, but those about deleted handovers keep only ids, and those naming a
+   conversation that no longer exists get a pseudonym instead of its id.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from handover_api.models import (
@@ -24,6 +27,7 @@ from handover_api.models import (
     ConversationEvent,
     Handover,
     HandoverNote,
+    TranscriptEvent,
     utcnow,
 )
 
@@ -32,6 +36,7 @@ from handover_api.models import (
 class PurgeResult:
     handovers: int
     notes: int
+    transcript_events: int
     events: int
     audit_rows: int
 
@@ -48,61 +53,62 @@ def _ids_only(detail: dict[str, object] | None) -> dict[str, object]:
     return kept
 
 
-def purge(session: Session, *, retention_days: int, now: datetime | None = None) -> PurgeResult:
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge(
+    session: Session,
+    *,
+    retention_days: int,
+    conversation_retention_days: int = 14,
+    max_open_days: int = 365,
+    now: datetime | None = None,
+) -> PurgeResult:
     """Delete expired data (see module docstring) and commit. Returns the counts."""
     now = now or utcnow()
-    cutoff = now - timedelta(days=retention_days)
+    finished_cutoff = now - timedelta(days=retention_days)
+    open_cutoff = now - timedelta(days=max_open_days)
+    events_cutoff = now - timedelta(days=conversation_retention_days)
 
     handover_ids = list(
         session.scalars(
             select(Handover.id).where(
-                Handover.status.in_(FINISHED_STATUSES),
-                Handover.closed_at.is_not(None),
-                Handover.closed_at < cutoff,
+                or_(
+                    (Handover.status.in_(FINISHED_STATUSES))
+                    & Handover.closed_at.is_not(None)
+                    & (Handover.closed_at < finished_cutoff),
+                    Handover.created_at < open_cutoff,
+                )
             )
         )
     )
-    notes = 0
+    notes = transcript_events = 0
     if handover_ids:
         session.execute(
             update(Handover)
             .where(Handover.returned_from_id.in_(handover_ids))
             .values(returned_from_id=None)
         )
-        notes = session.execute(  # type: ignore[attr-defined]
-            delete(HandoverNote).where(HandoverNote.handover_id.in_(handover_ids))
-        ).rowcount
-        session.execute(delete(Handover).where(Handover.id.in_(handover_ids)))
-
-    remaining = select(Handover.conversation_id).where(
-        Handover.conversation_id == ConversationEvent.conversation_id
-    )
-    stale = ConversationEvent.at < cutoff
-    conversations = set(
-        session.scalars(
-            select(ConversationEvent.conversation_id).where(stale, ~remaining.exists()).distinct()
+        notes = _rowcount(
+            session.execute(delete(HandoverNote).where(HandoverNote.handover_id.in_(handover_ids)))
         )
-    )
-    events = 0
-    if conversations:
-        events = session.execute(  # type: ignore[attr-defined]
-            delete(ConversationEvent)
-            .where(stale, ConversationEvent.conversation_id.in_(conversations))
-            .execution_options(synchronize_session=False)
-        ).rowcount
-
-    still_there = (
-        set(
-            session.scalars(
-                select(ConversationEvent.conversation_id)
-                .where(ConversationEvent.conversation_id.in_(conversations))
-                .distinct()
+        transcript_events = _rowcount(
+            session.execute(
+                delete(TranscriptEvent).where(TranscriptEvent.handover_id.in_(handover_ids))
             )
         )
-        if conversations
-        else set()
+        session.execute(delete(Handover).where(Handover.id.in_(handover_ids)))
+
+    stale = ConversationEvent.received_at < events_cutoff
+    conversations = set(
+        session.scalars(select(ConversationEvent.conversation_id).where(stale).distinct())
     )
-    gone = conversations - still_there
+    events = _rowcount(
+        session.execute(
+            delete(ConversationEvent).where(stale).execution_options(synchronize_session=False)
+        )
+    )
 
     audit_rows = 0
     ids = [str(i) for i in handover_ids]
@@ -114,17 +120,33 @@ def purge(session: Session, *, retention_days: int, now: datetime | None = None)
         ):
             row.detail = _ids_only(row.detail)
             audit_rows += 1
-    if gone:
-        for row in session.scalars(
-            select(AuditLog).where(
-                AuditLog.resource_type == "conversation",
-                AuditLog.resource_id.in_(gone),
+    if conversations:
+        still_there = set(
+            session.scalars(
+                select(ConversationEvent.conversation_id)
+                .where(ConversationEvent.conversation_id.in_(conversations))
+                .distinct()
             )
-        ):
-            row.resource_id = pseudonym(row.resource_id)
-            row.detail = _ids_only(row.detail)
-            audit_rows += 1
+        ) | set(
+            session.scalars(
+                select(Handover.conversation_id).where(Handover.conversation_id.in_(conversations))
+            )
+        )
+        gone = conversations - still_there
+        if gone:
+            for row in session.scalars(
+                select(AuditLog).where(
+                    AuditLog.resource_type == "conversation", AuditLog.resource_id.in_(gone)
+                )
+            ):
+                row.resource_id = pseudonym(row.resource_id)
+                row.detail = _ids_only(row.detail)
+                audit_rows += 1
     session.commit()
     return PurgeResult(
-        handovers=len(handover_ids), notes=notes, events=events, audit_rows=audit_rows
+        handovers=len(handover_ids),
+        notes=notes,
+        transcript_events=transcript_events,
+        events=events,
+        audit_rows=audit_rows,
     )

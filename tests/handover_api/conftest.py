@@ -35,11 +35,6 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/voordeur_test"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def shared_dir() -> Path:
-    """The read-only contract folder: ``VOORDEUR_SHARED_DIR``, default ``<repo>/../shared``."""
-    return Path(os.environ.get("VOORDEUR_SHARED_DIR", REPO_ROOT.parent / "shared"))
-
-
 def pg_url() -> str:
     return os.environ.get("VOORDEUR_TEST_PG_URL", DEFAULT_PG_URL)
 
@@ -193,7 +188,7 @@ def peel_headers(make_staff: Callable[..., dict[str, str]]) -> dict[str, str]:
 
 @pytest.fixture
 def helmond_headers(make_staff: Callable[..., dict[str, str]]) -> dict[str, str]:
-    return make_staff("helmond-wijkteam", username="bram")
+    return make_staff("gemeente-helmond", username="bram")
 
 
 def payload(**overrides: Any) -> dict[str, Any]:
@@ -207,7 +202,7 @@ def payload(**overrides: Any) -> dict[str, Any]:
         "destination": {
             "level": "regional",
             "organisation": "peel61",
-            "team": "werk-en-inkomen",
+            "team": "werk-inkomen",
             "reason": "Vraag over bijstand: werk en inkomen is regionaal belegd.",
         },
         "life_domains": [
@@ -270,11 +265,9 @@ def create_handover(
 
 @pytest.fixture
 def contract_dir() -> Path:
-    """``shared/contract``; tests that need it skip when it is absent."""
-    path = shared_dir() / "contract"
-    if not path.is_dir():
-        pytest.skip(f"contract folder {path} not present")
-    return path
+    """The repository's copy of the shared contract (``contract/``, checked against
+    ``../shared/contract`` by ``tests/test_contract_copy.py``); always present."""
+    return REPO_ROOT / "contract"
 
 
 @pytest.fixture

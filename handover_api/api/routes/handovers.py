@@ -1,13 +1,20 @@
-"""/api/v1/handovers: create (action server), list/read/update/annotate (staff)."""
+"""/api/v1/handovers: create and consent withdrawal (action server); list, read, transcript,
+update and notes (staff of the receiving organisation). Every read is audited, lists too."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 
-from handover_api.api.deps import ServicePrincipal, SessionDep, StaffPrincipal
+from handover_api.api.deps import (
+    DirectoryDep,
+    ServicePrincipal,
+    SessionDep,
+    StaffPrincipal,
+    refuse,
+)
 from handover_api.models import Handover
 from handover_api.schemas import (
     HandoverCreate,
@@ -20,10 +27,10 @@ from handover_api.schemas import (
     NoteOut,
     Priority,
     Status,
+    Transcript,
 )
-from handover_api.services import audit, conversations, handovers
+from handover_api.services import audit, handovers
 from handover_api.services.errors import ServiceError
-from handover_api.services.principals import Principal
 
 router = APIRouter(prefix="/handovers", tags=["handovers"])
 
@@ -34,14 +41,30 @@ def _http(exc: ServiceError) -> HTTPException:
     return HTTPException(status_code=exc.status_code, detail=exc.message)
 
 
-def _own(session: SessionDep, handover_id: uuid.UUID, principal: Principal) -> Handover:
+def _own(
+    request: Request, handover_id: uuid.UUID, session: SessionDep, principal: StaffPrincipal
+) -> Handover:
+    """The handover when it is addressed to the caller's organisation; 404 otherwise (the
+    existence of another organisation's handover is not revealed, but the attempt is audited).
+    Writes lock the row."""
     handover = handovers.get_for_organisation(
-        session, handover_id=handover_id, organisation=principal.organisation
+        session,
+        handover_id=handover_id,
+        organisation=principal.organisation,
+        for_update=request.method != "GET",
     )
     if handover is None:
-        # Also for handovers of another organisation: their existence is not revealed.
-        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
+        raise refuse(
+            session,
+            request,
+            actor=principal.actor,
+            status_code=status.HTTP_404_NOT_FOUND,
+            detail=NOT_FOUND,
+        )
     return handover
+
+
+OwnHandover = Annotated[Handover, Depends(_own)]
 
 
 @router.post(
@@ -92,7 +115,8 @@ def list_handovers(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> HandoverPage:
-    """Handovers addressed to the caller's organisation: urgent first, then newest first."""
+    """Handovers addressed to the caller's organisation: urgent first, then newest first.
+    The list itself is audited (which handovers were shown to whom)."""
     assert principal.organisation is not None
     items, total = handovers.list_handovers(
         session,
@@ -104,6 +128,20 @@ def list_handovers(
         page=page,
         page_size=page_size,
     )
+    audit.record_list(
+        session,
+        actor=principal.actor,
+        organisation=principal.organisation,
+        filters={
+            "status": status_,
+            "priority": priority,
+            "municipality": municipality,
+            "level": level,
+            "page": page,
+        },
+        handover_ids=[str(h.id) for h in items],
+    )
+    session.commit()
     return HandoverPage(
         items=[handovers.to_out(h) for h in items], total=total, page=page, page_size=page_size
     )
@@ -111,24 +149,40 @@ def list_handovers(
 
 @router.get("/{handover_id}", response_model=HandoverDetail)
 def read_handover(
-    handover_id: uuid.UUID, session: SessionDep, principal: StaffPrincipal
+    handover: OwnHandover, session: SessionDep, principal: StaffPrincipal
 ) -> HandoverDetail:
     """One handover with its notes and the redacted transcript (both reads are audited)."""
-    handover = _own(session, handover_id, principal)
-    events = conversations.load_events(session, conversation_id=handover.conversation_id)
     detail = HandoverDetail(
         **handovers.to_out(handover).model_dump(),
         notes=handovers.notes_out(handover),
-        transcript=conversations.transcript_view(events, redacted=True),
+        transcript=handovers.transcript_of(session, handover=handover, redacted=True),
     )
-    audit.record_handover_read(
-        session,
-        actor=principal.actor,
-        handover_id=str(handover.id),
-        conversation_id=handover.conversation_id,
-    )
+    audit.record_handover_read(session, actor=principal.actor, handover_id=str(handover.id))
     session.commit()
     return detail
+
+
+@router.get("/{handover_id}/transcript", response_model=Transcript)
+def read_transcript(
+    handover: OwnHandover,
+    session: SessionDep,
+    principal: StaffPrincipal,
+    view: Annotated[Literal["redacted", "full"], Query()] = "redacted",
+) -> Transcript:
+    """Exactly the messages this handover's consent covers: redacted unless ``view=full``;
+    empty (``consent_covers: false``) for a returned case without consent or after the
+    resident withdrew it. Every read is audited."""
+    events = handovers.transcript_of(session, handover=handover, redacted=view == "redacted")
+    audit.record_transcript_read(
+        session, actor=principal.actor, handover_id=str(handover.id), view=view
+    )
+    session.commit()
+    return Transcript(
+        conversation_id=handover.conversation_id,
+        view=view,
+        events=events,
+        consent_covers=handover.consent_covers_destination,
+    )
 
 
 @router.patch(
@@ -137,17 +191,18 @@ def read_handover(
     responses={409: {"description": "illegal status transition"}},
 )
 def update_handover(
-    handover_id: uuid.UUID,
+    handover: OwnHandover,
     update: HandoverUpdate,
     session: SessionDep,
     principal: StaffPrincipal,
+    directory: DirectoryDep,
 ) -> HandoverOut:
-    """Change the status. ``returned`` needs ``reason`` and ``destination`` and creates a new
-    handover for that destination (the reverse warm handover), linked in ``returned_to``."""
-    handover = _own(session, handover_id, principal)
+    """Change the status. ``returned`` needs ``reason`` and a ``destination`` from the
+    municipality's other level and creates a new handover there (the reverse warm handover),
+    linked in ``returned_to``; its data is visible there only with ``consent_for_destination``."""
     try:
         handover = handovers.change_status(
-            session, handover=handover, update=update, principal=principal
+            session, handover=handover, update=update, principal=principal, directory=directory
         )
     except ServiceError as exc:
         session.rollback()
@@ -157,10 +212,9 @@ def update_handover(
 
 @router.post("/{handover_id}/notes", response_model=NoteOut, status_code=status.HTTP_201_CREATED)
 def add_note(
-    handover_id: uuid.UUID, body: NoteCreate, session: SessionDep, principal: StaffPrincipal
+    handover: OwnHandover, body: NoteCreate, session: SessionDep, principal: StaffPrincipal
 ) -> NoteOut:
     """An internal note by a professional of the receiving organisation."""
-    handover = _own(session, handover_id, principal)
     note = handovers.add_note(session, handover=handover, text=body.text, principal=principal)
     return NoteOut(
         id=note.id,
@@ -169,3 +223,17 @@ def add_note(
         author_username=note.author_username,
         text=note.text,
     )
+
+
+@router.post("/{handover_id}/consent-withdrawal", response_model=HandoverOut)
+def withdraw_consent(
+    handover_id: uuid.UUID, session: SessionDep, principal: ServicePrincipal
+) -> HandoverOut:
+    """The resident withdrew consent in the conversation (action server only). From then on
+    the receiving organisation sees the handover's metadata and the withdrawal, not the
+    transcript, summary, contact or application. Repeating it changes nothing."""
+    handover = handovers.get_by_id(session, handover_id=handover_id)
+    if handover is None:
+        raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail=NOT_FOUND)
+    handovers.withdraw_consent(session, handover=handover, actor=principal.actor)
+    return handovers.to_out(handover)

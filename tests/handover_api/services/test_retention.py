@@ -11,7 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handover_api.models import AuditLog, ConversationEvent, Handover, HandoverNote
+from handover_api.models import (
+    AuditLog,
+    ConversationEvent,
+    Handover,
+    HandoverNote,
+    TranscriptEvent,
+)
 from handover_api.services.retention import pseudonym, purge
 
 Create = Callable[..., dict[str, Any]]
@@ -29,12 +35,24 @@ def _finish(session: Session, handover_id: str, status: str, when: datetime) -> 
     return row
 
 
-def _age_events(session: Session, conversation_id: str, when: datetime) -> None:
+def _arrived(session: Session, conversation_id: str, event_id: str, when: datetime) -> None:
+    """Pretend an event reached the server at ``when`` (retention counts server time)."""
     for event in session.scalars(
-        select(ConversationEvent).where(ConversationEvent.conversation_id == conversation_id)
+        select(ConversationEvent).where(
+            ConversationEvent.conversation_id == conversation_id,
+            ConversationEvent.event_id == event_id,
+        )
     ):
-        event.at = when
+        event.received_at = when
     session.commit()
+
+
+def _transcript_lines(session: Session, handover_id: str) -> int:
+    return len(
+        session.scalars(
+            select(TranscriptEvent).where(TranscriptEvent.handover_id == uuid.UUID(handover_id))
+        ).all()
+    )
 
 
 def test_purge(
@@ -44,20 +62,25 @@ def test_purge(
     create_handover: Create,
     session: Session,
 ) -> None:
-    old_closed = create_handover(conversation_id="whatsapp:+31612345678")
+    old_closed = create_handover()
     client.post(
         f"/api/v1/handovers/{old_closed['id']}/notes", json={"text": "n"}, headers=peel_headers
     )
     client.get(f"/api/v1/handovers/{old_closed['id']}", headers=peel_headers)  # audit rows
     recent_closed = create_handover()
     old_open = create_handover()
+    ancient_open = create_handover()
     returned = create_handover()
     successor_id = client.patch(
         f"/api/v1/handovers/{returned['id']}",
         json={
             "status": "returned",
             "reason": "beter lokaal",
-            "destination": {"level": "local", "organisation": "helmond-wijkteam", "team": "wmo"},
+            "destination": {
+                "level": "local",
+                "organisation": "gemeente-helmond",
+                "team": "wijkteam",
+            },
         },
         headers=peel_headers,
     ).json()["returned_to"]["id"]
@@ -65,28 +88,39 @@ def test_purge(
     _finish(session, old_closed["id"], "closed", OLD)
     _finish(session, recent_closed["id"], "closed", NOW - timedelta(days=10))
     _finish(session, returned["id"], "returned", OLD)
-    for h in (old_closed, recent_closed, old_open, returned):
-        _age_events(session, h["conversation_id"], OLD)
-    # events of a conversation that never led to a handover
+    never_closed = session.get(Handover, uuid.UUID(ancient_open["id"]))
+    assert never_closed is not None
+    never_closed.created_at = NOW - timedelta(days=400)
+    opened = session.get(Handover, uuid.UUID(old_open["id"]))
+    assert opened is not None
+    opened.created_at = OLD
+    session.commit()
+
+    # The conversation log: an event whose client clock says "now" but that arrived long ago
+    # goes; one that claims an old time but arrived today stays (server time counts).
     client.post(
-        "/api/v1/conversations/no-handover/events",
+        "/api/v1/conversations/c-log/events",
         json={
             "events": [
-                {"event_id": "a", "sender": "user", "text": "hoi", "at": OLD.isoformat()},
-                {"event_id": "b", "sender": "user", "text": "nog steeds", "at": NOW.isoformat()},
+                {"event_id": "a", "sender": "user", "text": "hoi", "at": NOW.isoformat()},
+                {"event_id": "b", "sender": "user", "text": "nog steeds", "at": OLD.isoformat()},
             ]
         },
         headers=service_headers,
     )
+    _arrived(session, "c-log", "a", NOW - timedelta(days=15))
 
-    result = purge(session, retention_days=90, now=NOW)
+    result = purge(
+        session, retention_days=90, conversation_retention_days=14, max_open_days=365, now=NOW
+    )
 
-    assert result.handovers == 2
+    assert result.handovers == 3  # old closed, old returned, never closed for 400 days
     assert result.notes == 1
-    assert result.events == 4  # 3 of old_closed + 1 old one of no-handover
+    assert result.transcript_events == 9  # 3 lines each
+    assert result.events == 1
     remaining = set(session.scalars(select(Handover.id)))
-    assert uuid.UUID(old_closed["id"]) not in remaining
-    assert uuid.UUID(returned["id"]) not in remaining
+    for gone in (old_closed, returned, ancient_open):
+        assert uuid.UUID(gone["id"]) not in remaining
     assert {
         uuid.UUID(recent_closed["id"]),
         uuid.UUID(old_open["id"]),
@@ -100,23 +134,23 @@ def test_purge(
         ).first()
         is None
     )
+    assert _transcript_lines(session, old_closed["id"]) == 0
+    assert _transcript_lines(session, old_open["id"]) == 3  # open within the maximum age
+    assert _transcript_lines(session, recent_closed["id"]) == 3  # still within retention
+    assert _transcript_lines(session, successor_id) == 3  # the successor keeps its own copy
+    log = session.scalars(
+        select(ConversationEvent.event_id).where(ConversationEvent.conversation_id == "c-log")
+    ).all()
+    assert list(log) == ["b"]
 
-    def events(conv: str) -> list[str]:
-        return list(
-            session.scalars(
-                select(ConversationEvent.event_id).where(ConversationEvent.conversation_id == conv)
-            )
-        )
-
-    assert events(old_closed["conversation_id"]) == []
-    assert len(events(old_open["conversation_id"])) == 3  # open handover keeps its transcript
-    assert len(events(recent_closed["conversation_id"])) == 3  # still within retention
-    assert len(events(returned["conversation_id"])) == 3  # the successor is still open
-    assert events("no-handover") == ["b"]
-
-    # audit rows are kept, with ids only; the phone-number conversation id is pseudonymised
+    # audit rows are kept, with ids only
     rows = session.scalars(select(AuditLog).where(AuditLog.resource_id == old_closed["id"])).all()
-    assert {r.action for r in rows} >= {"handover.create", "note.create", "handover.read"}
+    assert {r.action for r in rows} >= {
+        "handover.create",
+        "note.create",
+        "handover.read",
+        "transcript.read",
+    }
     for row in rows:
         assert row.detail is not None and row.detail["purged"] is True
         assert set(row.detail) <= {
@@ -128,19 +162,41 @@ def test_purge(
             "returned_from_id",
             "view",
         }
-    transcript_rows = session.scalars(
-        select(AuditLog).where(AuditLog.action == "transcript.read")
-    ).all()
-    ids = {r.resource_id for r in transcript_rows}
-    assert "whatsapp:+31612345678" not in ids
-    assert pseudonym("whatsapp:+31612345678") in ids
     returned_rows = session.scalars(
         select(AuditLog).where(AuditLog.resource_id == returned["id"])
     ).all()
     assert {r.action for r in returned_rows} == {"handover.create", "handover.update"}
     assert all((r.detail or {}).get("purged") for r in returned_rows)
-    # 3 rows of old_closed + 2 of the returned one + 1 transcript read
-    assert result.audit_rows == len(rows) + len(returned_rows) + 1 == 6
+
+
+def test_audit_rows_naming_a_purged_conversation_get_a_pseudonym(
+    client: TestClient, service_headers: Headers, session: Session
+) -> None:
+    """Older audit rows could name a conversation by its SMS number: once the conversation is
+    gone, only a pseudonym remains."""
+    client.post(
+        "/api/v1/conversations/whatsapp:+31612345678/events",
+        json={
+            "events": [{"event_id": "a", "sender": "user", "text": "hoi", "at": OLD.isoformat()}]
+        },
+        headers=service_headers,
+    )
+    _arrived(session, "whatsapp:+31612345678", "a", OLD)
+    session.add(
+        AuditLog(
+            actor="staff:anna",
+            action="transcript.read",
+            resource_type="conversation",
+            resource_id="whatsapp:+31612345678",
+            detail={"view": "full"},
+        )
+    )
+    session.commit()
+    result = purge(session, retention_days=90, now=NOW)
+    assert result.events == 1 and result.audit_rows == 1
+    ids = set(session.scalars(select(AuditLog.resource_id)))
+    assert "whatsapp:+31612345678" not in ids
+    assert pseudonym("whatsapp:+31612345678") in ids
 
 
 def test_purge_is_idempotent_and_keeps_fresh_data(

@@ -94,42 +94,50 @@ def test_transcript_redacted_by_default_full_on_request_both_audited(
     service_headers: Headers,
     peel_headers: Headers,
     create_handover: Create,
+    make_payload: Callable[..., dict[str, Any]],
     session: Session,
 ) -> None:
-    handover = create_handover()
+    handover = create_handover(transcript=EVENTS)
     conv = handover["conversation_id"]
-    client.post(events_url(conv), json={"events": EVENTS}, headers=service_headers)
-    url = f"/api/v1/conversations/{conv}/transcript"
+    # Events appended to the conversation log later were not shared with this handover.
+    late = {"event_id": "m9", "sender": "user", "text": "later bericht", "at": "2025-03-05T10:00Z"}
+    client.post(events_url(conv), json={"events": [late]}, headers=service_headers)
+    for url in (
+        f"/api/v1/conversations/{conv}/transcript",
+        f"/api/v1/handovers/{handover['id']}/transcript",
+    ):
+        redacted = client.get(url, headers=peel_headers)
+        assert redacted.status_code == 200
+        body = redacted.json()
+        assert body["view"] == "redacted" and body["conversation_id"] == conv
+        texts = [e["text"] for e in body["events"]]
+        assert "Mijn mail is [e-mail]" in texts and "IBAN [IBAN]" in texts
+        assert "later bericht" not in texts
+        assert "jan@example.nl" not in redacted.text
 
-    redacted = client.get(url, headers=peel_headers)
-    assert redacted.status_code == 200
-    body = redacted.json()
-    assert body["view"] == "redacted" and body["conversation_id"] == conv
-    texts = [e["text"] for e in body["events"]]
-    assert "Mijn mail is [e-mail]" in texts and "IBAN [IBAN]" in texts
-    assert "06-12345678, mijn BSN is 123456782" not in texts
-    assert "jan@example.nl" not in redacted.text
-
-    full = client.get(url, params={"view": "full"}, headers=peel_headers).json()
-    assert full["view"] == "full"
-    assert "Mijn mail is jan@example.nl" in [e["text"] for e in full["events"]]
-    assert [e["at"] for e in full["events"]] == sorted(e["at"] for e in full["events"])
+        full = client.get(url, params={"view": "full"}, headers=peel_headers).json()
+        assert full["view"] == "full"
+        assert "Mijn mail is jan@example.nl" in [e["text"] for e in full["events"]]
+        assert [e["at"] for e in full["events"]] == sorted(e["at"] for e in full["events"])
+        assert client.get(url, params={"view": "raw"}, headers=peel_headers).status_code == 422
 
     audit = session.scalars(
         select(AuditLog)
-        .where(AuditLog.action == "transcript.read", AuditLog.resource_id == conv)
+        .where(AuditLog.action == "transcript.read", AuditLog.resource_id == handover["id"])
         .order_by(AuditLog.id)
     ).all()
     assert [(a.actor, (a.detail or {}).get("view")) for a in audit] == [
         ("staff:anna", "redacted"),
         ("staff:anna", "full"),
+        ("staff:anna", "redacted"),
+        ("staff:anna", "full"),
     ]
-    assert client.get(url, params={"view": "raw"}, headers=peel_headers).status_code == 422
 
 
-def test_transcript_without_handover_for_the_organisation_is_404(
+def test_conversation_log_alone_is_read_by_nobody(
     client: TestClient, service_headers: Headers, peel_headers: Headers, session: Session
 ) -> None:
+    """Events appended without a handover are nobody's to read; the attempt is audited."""
     client.post(events_url("lonely"), json={"events": EVENTS}, headers=service_headers)
     response = client.get("/api/v1/conversations/lonely/transcript", headers=peel_headers)
     assert response.status_code == 404
@@ -138,4 +146,11 @@ def test_transcript_without_handover_for_the_organisation_is_404(
         client.get("/api/v1/conversations/lonely/transcript", headers=service_headers).status_code
         == 403
     )
+    refused = session.scalars(
+        select(AuditLog).where(AuditLog.action == "access.refused").order_by(AuditLog.id)
+    ).all()
+    assert [(a.actor, a.resource_id, (a.detail or {}).get("status")) for a in refused] == [
+        ("staff:anna", "GET /api/v1/conversations/{conversation_id}/transcript", 404),
+        ("service:action-server", "GET /api/v1/conversations/{conversation_id}/transcript", 403),
+    ]
     assert session.scalars(select(AuditLog).where(AuditLog.resource_id == "lonely")).first() is None

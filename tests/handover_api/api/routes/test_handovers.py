@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from handover_api.core.config import Settings
 from handover_api.main import create_app
-from handover_api.models import AuditLog, ConversationEvent, Handover
+from handover_api.models import AuditLog, Handover, TranscriptEvent
 from handover_api.services import handovers as handover_service
 
 URL = "/api/v1/handovers"
@@ -52,19 +52,14 @@ def test_create_returns_201_with_contract_shape(
     assert data["contact"]["phone"] == "06-12345678"  # stored as given, not rewritten
     assert data["consent"]["given"] is True
     assert data["links"]["self"] == f"{URL}/{data['id']}"
-    assert data["links"]["transcript"].endswith(
-        f"/conversations/{body['conversation_id']}/transcript"
-    )
+    assert data["links"]["transcript"] == f"{URL}/{data['id']}/transcript"
     # evidence is redacted when stored
     assert data["life_domains"][0] == {
         "code": "inkomen",
         "evidence": ["ik heb geen inkomen, bel me op [telefoon]"],
     }
     assert (
-        count(
-            session, ConversationEvent, ConversationEvent.conversation_id == body["conversation_id"]
-        )
-        == 3
+        count(session, TranscriptEvent, TranscriptEvent.handover_id == uuid.UUID(data["id"])) == 3
     )
     assert (
         count(
@@ -132,7 +127,7 @@ def test_idempotent_replay_returns_200_and_same_handover(
     # the transcript was not stored twice either
     assert (
         count(
-            session, ConversationEvent, ConversationEvent.conversation_id == body["conversation_id"]
+            session, TranscriptEvent, TranscriptEvent.handover_id == uuid.UUID(first.json()["id"])
         )
         == 3
     )
@@ -185,8 +180,7 @@ def test_concurrent_requests_with_same_key_create_one_handover(
     """Real threads and real sessions (no test transaction): one row, all answers agree."""
     app = create_app(settings)
     key = f"concurrent-{uuid.uuid4().hex}"
-    organisation = f"org-{uuid.uuid4().hex[:8]}"
-    body = make_payload(destination={"level": "local", "organisation": organisation, "team": "wmo"})
+    body = make_payload()
     headers = {
         "Authorization": f"Bearer {settings.VOORDEUR_SERVICE_TOKEN.get_secret_value()}",
         "Idempotency-Key": key,
@@ -212,14 +206,7 @@ def test_concurrent_requests_with_same_key_create_one_handover(
             assert count(s, Handover, Handover.idempotency_key == key) == 1
     finally:
         with app.state.db.session_factory() as s:
-            for h in s.scalars(
-                select(Handover).where(Handover.destination_organisation == organisation)
-            ):
-                s.execute(
-                    ConversationEvent.__table__.delete().where(
-                        ConversationEvent.conversation_id == h.conversation_id
-                    )
-                )
+            for h in s.scalars(select(Handover).where(Handover.idempotency_key == key)):
                 s.execute(AuditLog.__table__.delete().where(AuditLog.resource_id == str(h.id)))
                 s.delete(h)
             s.commit()
@@ -434,7 +421,7 @@ def test_list_order_filters_and_pagination(
     c = create_handover(summary="C normal nieuw", municipality={"code": "GM0762", "name": "Deurne"})
     d = create_handover(summary="D urgent nieuw", priority="urgent")
     create_handover(
-        destination={"level": "local", "organisation": "helmond-wijkteam", "team": "wmo"}
+        destination={"level": "local", "organisation": "gemeente-helmond", "team": "wijkteam"}
     )
     base = datetime(2025, 1, 1, tzinfo=UTC)
     for offset, item in enumerate((a, b, c, d)):
@@ -497,7 +484,7 @@ def test_detail_has_notes_redacted_transcript_and_is_audited(
     data = response.json()
     assert [n["text"] for n in data["notes"]] == ["Gebeld, geen gehoor"]
     assert [e["event_id"] for e in data["transcript"]] == ["e1", "e2", "e3"]
-    assert data["transcript"][2]["text"] == "[telefoon], mijn BSN is [BSN]"
+    assert data["transcript"][2]["text"] == "[telefoon], mijn BSN is [BSN verwijderd]"
     actions = set(
         session.scalars(
             select(AuditLog.action).where(
@@ -525,7 +512,7 @@ def test_detail_validates_against_contract_schema(
         {
             "crisis": {"type": "suicidaliteit"},
             "application": None,
-            "destination": {"level": "regional", "organisation": "peel61", "team": "wi"},
+            "destination": {"level": "regional", "organisation": "peel61", "team": "werk-inkomen"},
         },
     ):
         handover = create_handover(**overrides)
@@ -597,6 +584,25 @@ def test_illegal_transitions_are_409(
     assert "cannot change from" in response.json()["detail"]
 
 
+def _return(
+    client: TestClient, handover_id: str, headers: Headers, reason: str, **extra: Any
+) -> Any:
+    return client.patch(
+        f"{URL}/{handover_id}",
+        json={
+            "status": "returned",
+            "reason": reason,
+            "destination": {
+                "level": "local",
+                "organisation": "gemeente-helmond",
+                "team": "wijkteam",
+            },
+            **extra,
+        },
+        headers=headers,
+    )
+
+
 def test_return_creates_linked_handover_for_other_organisation(
     client: TestClient,
     peel_headers: Headers,
@@ -611,21 +617,13 @@ def test_return_creates_linked_handover_for_other_organisation(
         headers=peel_headers,
     )
     reason = "Arbeidsvermogen ontbreekt: dagbesteding via de WMO past beter."
-    response = client.patch(
-        f"{URL}/{original['id']}",
-        json={
-            "status": "returned",
-            "reason": reason,
-            "destination": {"level": "local", "organisation": "helmond-wijkteam", "team": "wmo"},
-        },
-        headers=peel_headers,
-    )
+    response = _return(client, original["id"], peel_headers, reason, consent_for_destination=True)
     assert response.status_code == 200, response.text
     old = response.json()
     assert old["status"] == "returned"
     assert old["return_reason"] == reason
     new_ref = old["returned_to"]
-    assert new_ref["destination"]["organisation"] == "helmond-wijkteam"
+    assert new_ref["destination"]["organisation"] == "gemeente-helmond"
 
     inbox = client.get(URL, headers=helmond_headers).json()
     assert [i["id"] for i in inbox["items"]] == [new_ref["id"]]
@@ -635,14 +633,13 @@ def test_return_creates_linked_handover_for_other_organisation(
     assert new["returned_from"]["id"] == original["id"]
     assert new["destination"] == {
         "level": "local",
-        "organisation": "helmond-wijkteam",
-        "team": "wmo",
+        "organisation": "gemeente-helmond",
+        "team": "wijkteam",
         "reason": reason,
     }
     for key in (
         "summary",
         "contact",
-        "consent",
         "life_domains",
         "application",
         "municipality",
@@ -650,17 +647,20 @@ def test_return_creates_linked_handover_for_other_organisation(
         "channel",
     ):
         assert new[key] == original[key], key
+    # The consent now names the new organisation and says who recorded it.
+    assert new["consent"]["organisation"] == "gemeente-helmond"
+    assert new["consent"]["covers_destination"] is True
+    assert new["consent"]["text_version"] == "bevestigd-bij-terugleggen"
+    assert new["withheld"] == []
     assert new["notes"] == []  # internal notes stay with peel61
     assert [e["event_id"] for e in new["transcript"]] == ["e1", "e2", "e3"]
-    # the receiving organisation may read the transcript now; peel61 still can too
-    conv = original["conversation_id"]
+    # each organisation reads the transcript through its own handover
     assert (
-        client.get(f"/api/v1/conversations/{conv}/transcript", headers=helmond_headers).status_code
-        == 200
+        client.get(f"{URL}/{new_ref['id']}/transcript", headers=helmond_headers).status_code == 200
     )
+    assert client.get(f"{URL}/{original['id']}/transcript", headers=peel_headers).status_code == 200
     assert (
-        client.get(f"/api/v1/conversations/{conv}/transcript", headers=peel_headers).status_code
-        == 200
+        client.get(f"{URL}/{original['id']}/transcript", headers=helmond_headers).status_code == 404
     )
     # returned is final
     again = client.patch(
@@ -686,8 +686,8 @@ def test_return_creates_linked_handover_for_other_organisation(
                 "status": "returned",
                 "destination": {
                     "level": "local",
-                    "organisation": "helmond-wijkteam",
-                    "team": "wmo",
+                    "organisation": "gemeente-helmond",
+                    "team": "wijkteam",
                 },
             },
             "reason",
@@ -697,7 +697,11 @@ def test_return_creates_linked_handover_for_other_organisation(
             {
                 "status": "returned",
                 "reason": "x",
-                "destination": {"level": "regional", "organisation": "peel61", "team": "w"},
+                "destination": {
+                    "level": "regional",
+                    "organisation": "peel61",
+                    "team": "werk-inkomen",
+                },
             },
             "another organisation",
         ),
@@ -706,8 +710,8 @@ def test_return_creates_linked_handover_for_other_organisation(
                 "status": "claimed",
                 "destination": {
                     "level": "local",
-                    "organisation": "helmond-wijkteam",
-                    "team": "wmo",
+                    "organisation": "gemeente-helmond",
+                    "team": "wijkteam",
                 },
             },
             "only",
@@ -779,3 +783,84 @@ def test_logs_contain_no_personal_data(
     assert response.json()["reference"] in text
     for secret in ("+31612345678", "06-12345678", "jan@example.nl", "Jan Jansen", "123456782"):
         assert secret not in text
+
+
+def test_return_without_consent_for_the_new_organisation_shows_metadata_only(
+    client: TestClient, peel_headers: Headers, helmond_headers: Headers, create_handover: Create
+) -> None:
+    """The resident agreed to share with Peel 6.1, not with the wijkteam: the wijkteam sees
+    that a case is waiting and who holds the consent, not the resident's data."""
+    original = create_handover()
+    response = _return(client, original["id"], peel_headers, "past beter bij het wijkteam")
+    assert response.status_code == 200, response.text
+    new_id = response.json()["returned_to"]["id"]
+
+    new = client.get(f"{URL}/{new_id}", headers=helmond_headers).json()
+    assert new["consent"]["covers_destination"] is False
+    assert new["consent"]["organisation"] == "peel61"
+    assert set(new["withheld"]) >= {"summary", "contact", "transcript", "application"}
+    assert new["contact"] == {
+        "name": None,
+        "phone": None,
+        "email": None,
+        "preferred": None,
+        "best_time": None,
+    }
+    assert new["application"] is None and new["life_domains"] == []
+    assert "06-12345678" not in str(new) and "Jan Jansen" not in str(new)
+    assert new["transcript"] == []
+    assert new["returned_from"]["reference"] == original["reference"]
+    transcript = client.get(f"{URL}/{new_id}/transcript", headers=helmond_headers).json()
+    assert transcript["events"] == [] and transcript["consent_covers"] is False
+    conv = original["conversation_id"]
+    assert (
+        client.get(f"/api/v1/conversations/{conv}/transcript", headers=helmond_headers).status_code
+        == 404
+    )
+
+
+def test_return_only_to_the_other_level_of_the_municipality(
+    client: TestClient, peel_headers: Headers, create_handover: Create
+) -> None:
+    original = create_handover()  # Helmond
+    response = client.patch(
+        f"{URL}/{original['id']}",
+        json={
+            "status": "returned",
+            "reason": "verkeerde gemeente",
+            "destination": {
+                "level": "local",
+                "organisation": "gemeente-deurne",
+                "team": "sociaal-team",
+            },
+        },
+        headers=peel_headers,
+    )
+    assert response.status_code == 422
+    assert "gemeente-helmond/wijkteam" in response.json()["detail"]
+    assert client.get(f"{URL}/{original['id']}", headers=peel_headers).json()["status"] == "new"
+
+
+def test_consent_withdrawal_hides_the_data_and_is_idempotent(
+    client: TestClient, service_headers: Headers, peel_headers: Headers, create_handover: Create
+) -> None:
+    created = create_handover()
+    url = f"{URL}/{created['id']}/consent-withdrawal"
+    assert client.post(url, headers=peel_headers).status_code == 403
+    first = client.post(url, headers=service_headers)
+    assert first.status_code == 200, first.text
+    withdrawn_at = first.json()["consent"]["withdrawn_at"]
+    assert withdrawn_at
+    again = client.post(url, headers=service_headers).json()
+    assert again["consent"]["withdrawn_at"] == withdrawn_at
+    seen = client.get(f"{URL}/{created['id']}", headers=peel_headers).json()
+    assert seen["consent"]["covers_destination"] is False
+    assert seen["transcript"] == [] and seen["contact"]["phone"] is None
+    assert (
+        client.get(f"{URL}/{uuid.uuid4()}/consent-withdrawal", headers=service_headers).status_code
+        == 405
+    )
+    assert (
+        client.post(f"{URL}/{uuid.uuid4()}/consent-withdrawal", headers=service_headers).status_code
+        == 404
+    )
