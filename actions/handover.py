@@ -31,6 +31,7 @@ from actions.municipality import known_municipality, municipality_from_message
 from actions.outbox import Outbox, deliver_due, ensure_retry_loop
 from actions.regions import RegionConfig, load_regions
 from actions.routing import SERVICE_FOR_REGELING, SERVICE_LABELS, Route, is_multi_problem, route
+from actions.session import conversation_ref
 from actions.transcript import build_summary, transcript_events, user_messages
 
 logger = logging.getLogger(__name__)
@@ -234,7 +235,10 @@ class ActionSubmitHandover(Action):
             dispatcher.utter_message(response="utter_consent_denied")
             return reset
         chosen = route_for(tracker, regions)
-        payload = self.build_payload(tracker, chosen, municipality.code, municipality.name)
+        conversation_id, ref_events = conversation_ref(tracker)
+        payload = self.build_payload(
+            tracker, chosen, municipality.code, municipality.name, conversation_id
+        )
         key = hashlib.sha256(
             f"{tracker.sender_id}|{tracker.get_slot('consent_at')}".encode()
         ).hexdigest()
@@ -252,11 +256,15 @@ class ActionSubmitHandover(Action):
             organisatie=chosen.organisation_name,
             telefoon=display_phone(payload["contact"]["phone"]),
         )
-        return [*reset, SlotSet("handover_reference", reference)]
+        return [*reset, *ref_events, SlotSet("handover_reference", reference)]
 
     @staticmethod
     def build_payload(
-        tracker: Tracker, chosen: Route, municipality_code: str, municipality_name: str
+        tracker: Tracker,
+        chosen: Route,
+        municipality_code: str,
+        municipality_name: str,
+        conversation_id: str,
     ) -> dict[str, Any]:
         channel = channel_of(tracker)
         domains: list[str] = tracker.get_slot("leefgebieden") or []
@@ -269,7 +277,7 @@ class ActionSubmitHandover(Action):
         question = SERVICE_LABELS.get(service, service) if service else None
         return {
             "reference": make_reference(f"{tracker.sender_id}|{tracker.get_slot('consent_at')}"),
-            "conversation_id": tracker.sender_id,
+            "conversation_id": conversation_id,
             "channel": channel,
             "priority": chosen.priority,
             "municipality": {"code": municipality_code, "name": municipality_name},

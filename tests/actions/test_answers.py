@@ -98,4 +98,19 @@ async def test_meer_without_a_topic_asks_what_about(dispatcher) -> None:
 async def test_every_conversation_opens_with_the_ai_disclosure(dispatcher) -> None:
     events = await ActionSessionStart().run(dispatcher, make_tracker(), {})
     assert dispatcher.messages[0]["response"] == "utter_ai_disclosure"
-    assert [e["event"] for e in events] == ["session_started", "action"]
+    assert [e["event"] for e in events] == ["session_started", "slot", "action"]
+
+
+async def test_each_session_gets_an_opaque_conversation_id(dispatcher) -> None:
+    """The id sent to the handover API never holds the sender id (a phone number on SMS) and
+    is new for every session (API contract v2)."""
+    sender = "whatsapp:+31612345678"
+    ids = []
+    for _ in range(2):
+        events = await ActionSessionStart().run(dispatcher, make_tracker(sender_id=sender), {})
+        (slot,) = [e for e in events if e["event"] == "slot"]
+        assert slot["name"] == "conversation_ref"
+        ids.append(slot["value"])
+    assert ids[0] != ids[1]
+    for value in ids:
+        assert value.startswith("c-") and "31612345678" not in value and "whatsapp" not in value

@@ -151,9 +151,28 @@ async def test_submit_creates_one_handover_with_consent_and_transcript(fake_api,
     assert slots["handover_reference"] == body["reference"]
     assert slots["consent_given"] is None  # a next handover asks consent again
 
+    # the conversation id is opaque: not the sender id (a phone number on SMS)
+    assert body["conversation_id"].startswith("c-")
+    assert tracker.sender_id not in body["conversation_id"]
+    assert slots["conversation_ref"] == body["conversation_id"]
+
     # the same submission again (e.g. a retried action call) creates nothing new
     await ActionSubmitHandover().run(dispatcher, tracker, {})
     assert len(fake_api.by_key) == 1
+    assert fake_api.requests[-1]["body"] == body
+
+
+async def test_submit_sends_the_session_id_not_the_phone_number(fake_api, dispatcher):
+    tracker = make_tracker(
+        text="ik heb geen inkomen meer",
+        sender_id="whatsapp:+31612345678",
+        channel="whatsapp",
+        slots=_consented_slots(conversation_ref="c-0123456789abcdef0123456789abcdef"),
+    )
+    await ActionSubmitHandover().run(dispatcher, tracker, {})
+    body = fake_api.requests[0]["body"]
+    assert body["conversation_id"] == "c-0123456789abcdef0123456789abcdef"
+    assert "31612345678" not in str({k: v for k, v in body.items() if k != "contact"})
 
 
 async def test_api_down_queues_and_still_gives_a_reference(monkeypatch, tmp_path, dispatcher):

@@ -52,8 +52,9 @@ def test_bijstand_question_reaches_the_regional_organisation(stack: StackConfig)
         f"{stack.api_url}/api/v1/handovers/{handover['id']}", headers=headers, timeout=10
     ).json()
     assert detail["contact"]["phone"] == "0612345678"
+    assert "e2e-resident-1" not in detail["conversation_id"], "conversation ids are opaque"
     transcript = httpx.get(
-        f"{stack.api_url}/api/v1/conversations/e2e-resident-1/transcript",
+        f"{stack.api_url}/api/v1/handovers/{handover['id']}/transcript",
         headers=headers,
         timeout=10,
     )
@@ -88,7 +89,72 @@ def test_declining_consent_shares_nothing(stack: StackConfig) -> None:
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     ).json()
-    assert all(h["conversation_id"] != "e2e-resident-2" for h in listing["items"])
+    assert not any("Deurne" in h["municipality"]["name"] for h in listing["items"])
+
+
+def test_one_resident_two_organisations_each_read_only_their_own(stack: StackConfig) -> None:
+    """The same WhatsApp number, two conversation sessions, two handovers to two
+    organisations: each organisation reads only the conversation shared with it."""
+    sender = "whatsapp:+31611112222"
+    chat = Chat(stack, sender, channel="whatsapp")
+    chat.say("ik heb geen inkomen meer, kan ik bijstand krijgen?")
+    chat.say("Helmond")
+    chat.say("1")
+    chat.say("1")
+    first = REFERENCE.search(Chat.text(chat.say("06 11112222")))
+    assert first, "first handover made"
+
+    chat.say("/session_start")  # a new conversation session, as on another day
+    second_reply = Chat.text(chat.say("ik wil niet meer leven"))
+    assert "113" in second_reply
+    chat.say("1")
+    chat.say("Helmond")
+    chat.say("1")
+    second = REFERENCE.search(Chat.text(chat.say("06 11112222")))
+    assert second, "second handover made"
+
+    peel = {"Authorization": f"Bearer {staff_token(stack, 'e2e-peel61-two', 'peel61')}"}
+    helmond = {
+        "Authorization": f"Bearer {staff_token(stack, 'e2e-helmond-two', 'gemeente-helmond')}"
+    }
+    api = f"{stack.api_url}/api/v1"
+    to_peel = [
+        h
+        for h in httpx.get(f"{api}/handovers", headers=peel, timeout=10).json()["items"]
+        if h["reference"] == first.group(0)
+    ]
+    to_helmond = [
+        h
+        for h in httpx.get(f"{api}/handovers", headers=helmond, timeout=10).json()["items"]
+        if h["reference"] == second.group(0)
+    ]
+    assert len(to_peel) == 1 and len(to_helmond) == 1
+    peel_case, helmond_case = to_peel[0], to_helmond[0]
+    assert peel_case["conversation_id"] != helmond_case["conversation_id"]
+    for case in (peel_case, helmond_case):
+        assert (
+            "3161111" not in case["conversation_id"] and "whatsapp" not in case["conversation_id"]
+        )
+
+    peel_lines = httpx.get(
+        f"{api}/handovers/{peel_case['id']}/transcript", headers=peel, timeout=10
+    ).json()["events"]
+    assert any("bijstand" in e["text"] for e in peel_lines)
+    assert not any("niet meer leven" in e["text"] for e in peel_lines), "told only to Helmond"
+
+    # Neither organisation reaches the other's handover or its conversation.
+    for headers, other in ((peel, helmond_case), (helmond, peel_case)):
+        assert httpx.get(f"{api}/handovers/{other['id']}", headers=headers).status_code == 404
+        assert (
+            httpx.get(f"{api}/handovers/{other['id']}/transcript", headers=headers).status_code
+            == 404
+        )
+        assert (
+            httpx.get(
+                f"{api}/conversations/{other['conversation_id']}/transcript", headers=headers
+            ).status_code
+            == 404
+        )
 
 
 def test_production_profile_keeps_the_conversation_in_postgresql(stack: StackConfig) -> None:
