@@ -7,6 +7,7 @@ shell      chat in the terminal with a running system (rasa shell)
 test       everything CI runs: lint, type checks, unit/API tests (SQLite + PostgreSQL),
            data validation, story tests and end-to-end tests
 user       create a staff user and print its token (handover API)
+token      list, create or revoke staff tokens (tokens expire; revoking ends sessions)
 seed-demo  create demo staff users for the local run
 purge      enforce retention: delete expired handovers and transcripts
 bench      print benchmark figures (NLU cross-validation, API latency)
@@ -18,10 +19,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voordeur_cli import envs, system
 from voordeur_cli.paths import BOT, MODELS, REPO, TRAINING_DATA, VAR, api_bin, rasa_bin
+
+if TYPE_CHECKING:  # stack is imported lazily: most commands never start the system
+    from voordeur_cli.stack import StackConfig
 
 DEV_STAFF_TOKENS = {
     "VOORDEUR_DEMO_TOKEN_PEEL61": "dev-staff-peel61",
@@ -83,10 +89,51 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def production_config(
+    model: Path, environ: Mapping[str, str], **ports: int
+) -> "StackConfig | list[str]":
+    """The production profile with its secrets taken from `environ`, or the list of problems
+    (missing or placeholder secrets, demo staff tokens) that forbid starting it."""
+    from voordeur_cli.stack import StackConfig, production_secret_problems
+
+    problems = production_secret_problems(environ)
+    if problems:
+        return problems
+    return StackConfig.production_profile(
+        model,
+        "voordeur",
+        service_token=environ["VOORDEUR_SERVICE_TOKEN"],
+        twilio_account_sid=environ["TWILIO_ACCOUNT_SID"],
+        twilio_auth_token=environ["TWILIO_AUTH_TOKEN"],
+        **ports,
+    )
+
+
+def _staff_access_text(cfg: "StackConfig") -> str:
+    if cfg.production:
+        return (
+            f"{cfg.api_url}/docs  — no demo users in production; create one with\n"
+            "                           ./voordeur user --username ... --organisation ..."
+        )
+    peel61 = DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_PEEL61"]
+    helmond = DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_HELMOND"]
+    return f"""{cfg.api_url}/docs  — demo staff tokens:
+                           Peel 6.1 (regional):  {peel61}
+                           Helmond wijkteam:     {helmond}"""
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from voordeur_cli.stack import StackConfig, running_stack
+    from voordeur_cli.stack import StackConfig, refusal_message, running_stack
     from voordeur_cli.webchat import serve_webchat
 
+    if args.production:
+        # Refuse before installing or training anything: the secrets decide whether we start.
+        from voordeur_cli.stack import production_secret_problems
+
+        problems = production_secret_problems(os.environ)
+        if problems:
+            print(f"voordeur: {refusal_message(problems)}", file=sys.stderr)
+            return 1
     envs.ensure_all()
     model = train()
     ports = {
@@ -100,30 +147,33 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
         system.ensure_database("voordeur")
         system.ensure_database("voordeur_tracker")
-        cfg = StackConfig.production_profile(model, "voordeur", **ports)
+        prod = production_config(model, os.environ, **ports)
+        if isinstance(prod, list):
+            print(f"voordeur: {refusal_message(prod)}", file=sys.stderr)
+            return 1
+        cfg = prod
     else:
         cfg = StackConfig(model=model, **ports)  # type: ignore[arg-type]
-    cfg.extra_env.update(DEV_STAFF_TOKENS)
+        cfg.extra_env.update(DEV_STAFF_TOKENS)
     print("Starting handover API, action server and Rasa (the first start takes a minute) ...")
     with running_stack(cfg):
-        subprocess.run(
-            [str(api_bin()), "-m", "handover_api.cli", "seed-demo"],
-            cwd=REPO,
-            env=cfg.environment(),
-            check=True,
-        )
+        if not cfg.production:  # never demo users (with well-known tokens) in production
+            subprocess.run(
+                [str(api_bin()), "-m", "handover_api.cli", "seed-demo"],
+                cwd=REPO,
+                env=cfg.environment(),
+                check=True,
+            )
         server = serve_webchat(args.web_port, cfg.rasa_url)
         url = f"http://127.0.0.1:{args.web_port}/"
         print(
             f"""
-Voordeur is running.
+Voordeur is running{" (production profile)" if cfg.production else ""}.
   Chat in the browser:   {url}   (demo municipal page with the chat widget)
   Chat in the terminal:  ./voordeur shell
   Chat over HTTP:        curl -s {cfg.rasa_url}/webhooks/rest/webhook \\
                            -d '{{"sender": "demo", "message": "hallo"}}'
-  Staff inbox (API):     {cfg.api_url}/docs  — demo staff tokens:
-                           Peel 6.1 (regional):  {DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_PEEL61"]}
-                           Helmond wijkteam:     {DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_HELMOND"]}
+  Staff inbox (API):     {_staff_access_text(cfg)}
   Logs:                  {cfg.var_dir / "logs"}
 Press Ctrl+C to stop.""",
             flush=True,
@@ -166,6 +216,7 @@ def _api_cli(*args: str) -> int:
 
 def cmd_user(args: argparse.Namespace) -> int:
     extra = ["--team", args.team] if args.team else []
+    extra += ["--role", args.role]
     return _api_cli(
         "create-user",
         "--username",
@@ -176,6 +227,11 @@ def cmd_user(args: argparse.Namespace) -> int:
         args.display_name or args.username,
         *extra,
     )
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Passes everything on to ``python -m handover_api.cli token ...``."""
+    return _api_cli("token", *args.token_args)
 
 
 def cmd_seed_demo(_: argparse.Namespace) -> int:
@@ -219,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--production",
         action="store_true",
-        help="PostgreSQL, Redis lock store and RabbitMQ instead of embedded defaults",
+        help="PostgreSQL, Redis lock store and RabbitMQ instead of embedded defaults; "
+        "secrets from VOORDEUR_SERVICE_TOKEN, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN "
+        "(refused when missing or placeholders), no demo users",
     )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("shell", help="chat in the terminal with the running system")
@@ -235,7 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--organisation", required=True, help="organisation id from data/regions")
     p.add_argument("--team")
     p.add_argument("--display-name")
+    p.add_argument(
+        "--role",
+        choices=["staff", "auditor"],
+        default="staff",
+        help="staff works the organisation's handovers; auditor reads only the audit log",
+    )
     p.set_defaults(func=cmd_user)
+    p = sub.add_parser(
+        "token",
+        help="list, create or revoke staff tokens (token list|create|revoke ...)",
+        description="Passed on to `python -m handover_api.cli token`: "
+        "list [--username U] | create --username U [--days N] | "
+        "revoke --id N | revoke --username U --all",
+    )
+    p.add_argument("token_args", nargs=argparse.REMAINDER, metavar="list|create|revoke ...")
+    p.set_defaults(func=cmd_token)
     sub.add_parser("seed-demo", help="demo staff users").set_defaults(func=cmd_seed_demo)
     sub.add_parser("purge", help="enforce the retention period").set_defaults(func=cmd_purge)
     p = sub.add_parser("bench", help="print benchmark figures")

@@ -2,7 +2,8 @@
 
 Each step runs in the environment it belongs to; the summary at the end names the steps that
 failed. PostgreSQL is required here (VOORDEUR_REQUIRE_PG=1): the production profile is tested,
-not assumed.
+not assumed. So is Debian's Chromium for the staff page browser test
+(VOORDEUR_REQUIRE_BROWSER=1), installed before the API tests when missing.
 """
 
 import os
@@ -37,7 +38,7 @@ def _postgres() -> bool:
 
 def _lint() -> bool:
     ruff = api_bin("ruff")
-    targets = ["actions", "handover_api", "voordeur_cli", "bot", "tests", "voordeur"]
+    targets = ["actions", "handover_api", "privacy", "voordeur_cli", "bot", "tests", "voordeur"]
     return all(
         [
             _run([ruff, "check", *targets]),
@@ -48,9 +49,22 @@ def _lint() -> bool:
 
 
 def _api_tests() -> bool:
+    # The staff pages are tested in Debian's Chromium; a missing browser fails, not skips.
+    system.ensure_chromium()
     return _run(
-        [api_bin("python"), "-m", "pytest", "tests/handover_api", "-q", "-p", "no:cacheprovider"],
-        env={"VOORDEUR_REQUIRE_PG": "1"},
+        [
+            api_bin("python"),
+            "-m",
+            "pytest",
+            "tests/handover_api",
+            "tests/privacy",
+            "tests/voordeur_cli",
+            "tests/test_contract_copy.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        env={"VOORDEUR_REQUIRE_PG": "1", "VOORDEUR_REQUIRE_BROWSER": "1"},
     )
 
 
