@@ -232,6 +232,20 @@ def _days(value: str) -> int:
     return days
 
 
+def _create_token(session: Session, settings: Settings, *, username: str, days: int | None) -> int:
+    """Print a new personal token for ``username`` (shown once); 1 when the user is unknown."""
+    user = users.get_user(session, username=username)
+    if user is None:
+        print(f"error: no user {username!r}", file=sys.stderr)
+        return 1
+    lifetime = days or settings.VOORDEUR_TOKEN_DAYS
+    token = users.issue_token(session, user=user, days=lifetime)
+    session.commit()
+    print(f"new bearer token for {username}, valid {lifetime} days (shown once):")
+    print(token)
+    return 0
+
+
 def token_command(args: argparse.Namespace, settings: Settings) -> int:
     """``token list|create|revoke``: manage personal tokens without ever printing old ones."""
     with _session(settings) as session:
@@ -243,16 +257,7 @@ def token_command(args: argparse.Namespace, settings: Settings) -> int:
                 print(line)
             return 0
         if args.token_command == "create":
-            user = users.get_user(session, username=args.username)
-            if user is None:
-                print(f"error: no user {args.username!r}", file=sys.stderr)
-                return 1
-            days = args.days or settings.VOORDEUR_TOKEN_DAYS
-            token = users.issue_token(session, user=user, days=days)
-            session.commit()
-            print(f"new bearer token for {args.username}, valid {days} days (shown once):")
-            print(token)
-            return 0
+            return _create_token(session, settings, username=args.username, days=args.days)
         # revoke
         if args.id is not None:
             try:
@@ -354,16 +359,7 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return 0
     if args.command == "create-token":
         with _session(settings) as session:
-            found = users.get_user(session, username=args.username)
-            if found is None:
-                print(f"error: no user {args.username!r}", file=sys.stderr)
-                return 1
-            days = args.days or settings.VOORDEUR_TOKEN_DAYS
-            token = users.issue_token(session, user=found, days=days)
-            session.commit()
-        print(f"new bearer token for {args.username}, valid {days} days (shown once):")
-        print(token)
-        return 0
+            return _create_token(session, settings, username=args.username, days=args.days)
     if args.command == "purge":
         days = args.days if args.days is not None else settings.VOORDEUR_RETENTION_DAYS
         if days < 1:

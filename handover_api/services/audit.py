@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from handover_api.models import AuditLog
+from handover_api.services.pagination import page_of
 
 
 def record(
@@ -143,7 +144,7 @@ def list_entries(
     page_size: int = 50,
 ) -> tuple[Sequence[AuditLog], int]:
     """Audit rows, newest first, filtered."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if since is not None:
         conditions.append(AuditLog.at >= since)
     if until is not None:
@@ -154,12 +155,11 @@ def list_entries(
         conditions.append(AuditLog.action == action)
     if resource_id:
         conditions.append(AuditLog.resource_id == resource_id)
-    total = session.scalar(select(func.count()).select_from(AuditLog).where(*conditions)) or 0
-    rows = session.scalars(
-        select(AuditLog)
-        .where(*conditions)
-        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return rows, total
+    return page_of(
+        session,
+        AuditLog,
+        conditions=conditions,
+        order_by=[AuditLog.at.desc(), AuditLog.id.desc()],
+        page=page,
+        page_size=page_size,
+    )

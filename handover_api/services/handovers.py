@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,7 @@ from handover_api.services import audit
 from handover_api.services.conversations import event_key
 from handover_api.services.directory import Directory
 from handover_api.services.errors import ConflictError, InvalidRequestError
+from handover_api.services.pagination import page_of
 from handover_api.services.principals import Principal
 from handover_api.services.redaction import redact, redact_for_log, strip_bsn
 
@@ -142,10 +143,10 @@ def _consent(handover: Handover) -> ConsentOut:
 
 
 def to_out(handover: Handover) -> HandoverOut:
-    """The handover as its receiving organisation may see it (see the module docstring)."""
-    if not handover.consent_covers_destination:
-        return _withheld_out(handover)
-    return HandoverOut(
+    """The handover as its receiving organisation may see it: while consent does not cover
+    that organisation, metadata only (enough to see the case exists, who holds consent and
+    whom to ask), with ``withheld`` naming what is hidden."""
+    out = HandoverOut(
         id=handover.id,
         reference=handover.reference,
         status=handover.status,  # type: ignore[arg-type]
@@ -172,35 +173,17 @@ def to_out(handover: Handover) -> HandoverOut:
         returned_to=_ref(handover.returned_to[0] if handover.returned_to else None),
         links=links_for(handover),
     )
-
-
-def _withheld_out(handover: Handover) -> HandoverOut:
-    """Metadata only: enough to see the case exists, who holds consent, and to ask for it."""
-    return HandoverOut(
-        id=handover.id,
-        reference=handover.reference,
-        status=handover.status,  # type: ignore[arg-type]
-        priority=handover.priority,  # type: ignore[arg-type]
-        created_at=handover.created_at,
-        updated_at=handover.updated_at,
-        municipality=MunicipalityOut(
-            code=handover.municipality_code, name=handover.municipality_name
-        ),
-        destination=_destination(handover),
-        life_domains=[],
-        multi_problem=handover.multi_problem,
-        crisis=None,
-        summary=WITHHELD_SUMMARY,
-        application=None,
-        contact=ContactOut(),
-        consent=_consent(handover),
-        conversation_id=handover.conversation_id,
-        channel=handover.channel,  # type: ignore[arg-type]
-        return_reason=handover.return_reason,
-        returned_from=_ref(handover.returned_from),
-        returned_to=_ref(handover.returned_to[0] if handover.returned_to else None),
-        links=links_for(handover),
-        withheld=list(WITHHELD_FIELDS),
+    if handover.consent_covers_destination:
+        return out
+    return out.model_copy(
+        update={
+            "life_domains": [],
+            "crisis": None,
+            "summary": WITHHELD_SUMMARY,
+            "application": None,
+            "contact": ContactOut(),
+            "withheld": list(WITHHELD_FIELDS),
+        }
     )
 
 
@@ -414,19 +397,18 @@ def list_handovers(
         conditions.append(Handover.municipality_code == municipality)
     if level:
         conditions.append(Handover.destination_level == level)
-    total = session.scalar(select(func.count()).select_from(Handover).where(*conditions)) or 0
-    items = session.scalars(
-        select(Handover)
-        .where(*conditions)
-        .order_by(
+    return page_of(
+        session,
+        Handover,
+        conditions=conditions,
+        order_by=[
             case((Handover.priority == "urgent", 0), else_=1),
             Handover.created_at.desc(),
             Handover.reference,
-        )
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return items, total
+        ],
+        page=page,
+        page_size=page_size,
+    )
 
 
 def get_for_organisation(
