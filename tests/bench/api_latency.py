@@ -38,7 +38,7 @@ def payload(i: int) -> dict:
         "destination": {
             "level": "regional",
             "organisation": "peel61",
-            "team": "peel61-werkplein",
+            "team": "werk-inkomen",
             "reason": "Vraag over een bijstandsuitkering.",
         },
         "life_domains": [{"code": "inkomen", "evidence": ["geen inkomen meer"]}],
