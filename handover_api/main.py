@@ -35,9 +35,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from handover_api import __version__
 from handover_api.api.main import api_router
@@ -46,7 +48,7 @@ from handover_api.core.config import Settings, get_settings
 from handover_api.core.db import Database
 from handover_api.core.logging import install_log_filters
 from handover_api.services import directory
-from handover_api.web.routes import LoginRequired, login_required_handler
+from handover_api.web.routes import LoginRequired, error_page, login_required_handler
 from handover_api.web.routes import router as staff_router
 
 logger = logging.getLogger(__name__)
@@ -83,6 +85,14 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Staff pages answer an unknown address with the Dutch 404 page; the API keeps JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith("/staff") and exc.status_code == 404:
+        return error_page(request, 404)
+    return await http_exception_handler(request, exc)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
@@ -112,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router, prefix=API_V1)
     app.include_router(staff_router)
     app.add_exception_handler(LoginRequired, login_required_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     return app
 
 

@@ -456,3 +456,14 @@ def test_errors_are_dutch_html_pages(
     assert bad.status_code == 422
     assert "text/html" in bad.headers["content-type"]
     assert "Ongeldige invoer" in bad.text and '"detail"' not in bad.text
+
+
+def test_unknown_staff_address_gets_the_dutch_404_page_and_the_api_keeps_json(
+    client: TestClient,
+) -> None:
+    page = client.get("/staff/bestaat-niet")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Niet gevonden" in page.text or "niet gevonden" in page.text
+    api = client.get("/api/v1/bestaat-niet")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
