@@ -1,6 +1,6 @@
 """Benchmark of the life-domain / crisis / urgency detector against a labelled set.
 
-Runs ``bot.components.life_domains.detect`` (no Rasa model, no training) over
+Runs ``bot.life_domains.detect`` (no Rasa model, no training) over
 ``tests/bench/life_domains_eval.yml`` and prints:
 
 * precision / recall / F1 per life domain, micro and macro averages;
@@ -186,7 +186,7 @@ def main() -> int:
     parser.add_argument("--errors", action="store_true", help="list every wrong utterance")
     args = parser.parse_args()
 
-    from bot.components.life_domains import get_detector
+    from bot.life_domains import get_detector
 
     started = time.perf_counter()
     detector = get_detector()

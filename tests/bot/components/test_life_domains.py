@@ -1,4 +1,5 @@
-"""Tests for bot.components.life_domains: the pure detector and the Rasa component."""
+"""Tests for the life-domain detector (bot.life_domains) and its Rasa component
+(bot.components.life_domains)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.components.life_domains import (
+from bot.life_domains import (
     LifeDomainDetector,
     detect,
     get_detector,
