@@ -138,11 +138,13 @@ class Handover(Base):
         Uuid, ForeignKey("handovers.id", ondelete="SET NULL"), default=None, index=True
     )
 
+    # join_depth: SQLAlchemy applies no eager loading to a self-referential relationship
+    # without it, so every handover of a list cost one more query.
     returned_from: Mapped[Handover | None] = relationship(
-        remote_side=[id], back_populates="returned_to", lazy="selectin"
+        remote_side=[id], back_populates="returned_to", lazy="selectin", join_depth=1
     )
     returned_to: Mapped[list[Handover]] = relationship(
-        back_populates="returned_from", lazy="selectin", passive_deletes=True
+        back_populates="returned_from", lazy="selectin", passive_deletes=True, join_depth=1
     )
     notes: Mapped[list[HandoverNote]] = relationship(
         back_populates="handover",
