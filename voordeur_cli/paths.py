@@ -1,6 +1,5 @@
 """Where things live. One place, so every sub-command agrees."""
 
-import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -12,7 +11,6 @@ MODELS = REPO / "models"
 BOT = REPO / "bot"
 DATA = REPO / "data"
 TRAINING_DATA = [DATA / "nlu", DATA / "rules", DATA / "stories"]
-SHARED = Path(os.environ.get("VOORDEUR_SHARED_DIR", REPO.parent / "shared")).resolve()
 
 
 def rasa_bin(name: str = "python") -> Path:
