@@ -12,6 +12,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -35,6 +36,15 @@ Level = Literal["regional", "local"]
 
 _GM_CODE = re.compile(r"^GM\d{4}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_URL = re.compile(r"^https?://\S+$")
+
+# Service levels we configure (not public facts): working days until a professional contacts the
+# resident after a handover, when a team has no ``response_working_days`` of its own.
+DEFAULT_RESPONSE_WORKING_DAYS = {"regional": 3, "local": 5}
+DEFAULT_URGENT_RESPONSE_WORKING_DAYS = 1
+# The list of Dutch municipalities outside the configured regions, beside the region files
+# (``load_regions`` reads ``*.yml`` of the directory itself only, so it never takes it for one).
+OUTSIDE_FILE = Path("outside") / "municipalities.yml"
 
 
 class RegionConfigError(DataFileError):
@@ -47,23 +57,70 @@ class _Model(BaseModel):
         allow_mutation = False
 
 
-class Contact(_Model):
+class Source(_Model):
+    """A public page a fact was checked against."""
+
+    title: str
+    url: str
+
+    @validator("url")
+    def _url_format(cls, value: str) -> str:
+        if not _URL.match(value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+
+class _Sourced(_Model):
+    """Provenance: ``source:`` (one) or ``sources:`` (a list) and the date they were ``checked``."""
+
+    sources: list[Source] = []
+    checked: date | None = None
+
+    @root_validator(pre=True)
+    def _one_source(cls, values: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(values, dict) and "source" in values:
+            values = dict(values)
+            one = values.pop("source")
+            values["sources"] = [one, *(values.get("sources") or [])]
+        return values
+
+
+ContactField = Literal["phone", "website", "address", "hours", "walk_in"]
+
+
+class Contact(_Sourced):
     """Contact details; ``example: true`` marks data nobody verified (must not be trusted).
 
-    ``verified_fields`` lists fields that are real even when the rest is example data
-    (typically the municipality's own website).
+    ``verified_fields`` lists fields that are real even when the rest is example data: a field
+    is only listed there when a public page (``sources``) states it. ``hours`` are telephone
+    hours, ``walk_in`` the opening hours of the desk (inloop / balie).
     """
 
     phone: str | None = None
     website: str | None = None
     address: str | None = None
     hours: str | None = None
+    walk_in: str | None = None
     example: bool = True
-    verified_fields: list[Literal["phone", "website", "address", "hours"]] = []
+    verified_fields: list[ContactField] = []
+
+    @root_validator(skip_on_failure=True)
+    def _verified_fields_have_values(cls, values: dict[str, Any]) -> dict[str, Any]:
+        for field in values["verified_fields"]:
+            if not values.get(field):
+                raise ValueError(f"verified_fields: {field!r} has no value")
+        if values["verified_fields"] and not values["sources"]:
+            raise ValueError("verified_fields need a source (source: or sources:)")
+        return values
 
     def is_example(self, field: str) -> bool:
         """Whether the value of ``field`` is example data."""
         return self.example and field not in self.verified_fields
+
+    def verified(self, field: str) -> str | None:
+        """The value of ``field`` when it is verified, else None (never an example value)."""
+        value = getattr(self, field)
+        return None if not value or self.is_example(field) else value
 
 
 class TeamRef(_Model):
@@ -76,9 +133,27 @@ class Team(_Model):
     name: str
     services: list[Service] = []  # services this team handles for its organisation
     contact: Contact | None = None
+    # Our service level (configuration, not a public fact): working days until a professional
+    # of this team contacts the resident after a handover; None = the default for its level.
+    response_working_days: int | None = Field(None, ge=1, le=20)
+    urgent_response_working_days: int | None = Field(None, ge=0, le=5)
 
 
-class Organisation(_Model):
+class Successor(_Sourced):
+    """Public pages name another organisation for this role today (see ``Organisation``)."""
+
+    name: str
+    note: str | None = None
+
+
+class Organisation(_Sourced):
+    """An organisation; ``sources``/``checked`` say where its name and role were checked.
+
+    ``name_in_sources``: what the 2011-2014 source documents called it when ``name`` is
+    today's name. ``successor``: public pages name another organisation for this role today,
+    but the rename is still pending (``name`` is the source documents' name).
+    """
+
     id: str
     name: str
     level: Level
@@ -88,6 +163,8 @@ class Organisation(_Model):
     serves: list[str] = []  # municipalities served, also ones outside this configuration
     teams: list[Team] = Field(..., min_items=1)
     contact: Contact | None = None
+    name_in_sources: str | None = None
+    successor: Successor | None = None
 
     @validator("id")
     def _id_format(cls, value: str) -> str:
@@ -110,6 +187,38 @@ class Organisation(_Model):
         raise KeyError(f"{self.id}/{team_id}")
 
 
+ShelterField = Literal["centrumgemeente", "name", "phone", "website", "address", "hours", "walk_in"]
+
+
+class NightShelter(_Sourced):
+    """Where someone who is homeless tonight goes: the centrumgemeente for maatschappelijke
+    opvang and its central access point. Only ``verified_fields`` are ever shown to residents."""
+
+    centrumgemeente: str
+    name: str | None = None  # the access point or provider (e.g. a nachtopvang)
+    phone: str | None = None
+    website: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    walk_in: str | None = None
+    note: str | None = None
+    example: bool = True
+    verified_fields: list[ShelterField] = []
+
+    @root_validator(skip_on_failure=True)
+    def _verified_fields_have_values(cls, values: dict[str, Any]) -> dict[str, Any]:
+        for field in values["verified_fields"]:
+            if not values.get(field):
+                raise ValueError(f"verified_fields: {field!r} has no value")
+        if values["verified_fields"] and not values["sources"]:
+            raise ValueError("verified_fields need a source (source: or sources:)")
+        return values
+
+    def verified(self, field: str) -> str | None:
+        value = getattr(self, field)
+        return value if value and field in self.verified_fields else None
+
+
 class Municipality(_Model):
     code: str
     name: str
@@ -121,6 +230,7 @@ class Municipality(_Model):
     local_teams: dict[Service, TeamRef] = {}  # per-service local destination, else local_team
     services: dict[Service, Level]
     contact: Contact
+    night_shelter: NightShelter | None = None  # when it differs from the region's
 
     @validator("code")
     def _code_format(cls, value: str) -> str:
@@ -156,21 +266,75 @@ class Municipality(_Model):
         return contact
 
 
-class Region(_Model):
+class Region(_Sourced):
     id: str
     name: str
     regional_organisation: str
     employer_service: TeamRef
     sheltered_work: str | None = None  # sw-bedrijf organisation id (beschut werk)
     youth_desk: TeamRef | None = None  # e.g. a Jongerenloket for people under 27
+    night_shelter: NightShelter | None = None  # maatschappelijke opvang route (acute dakloosheid)
     municipalities: list[str] = []  # CBS codes, filled in from the file
 
 
 class _RegionFile(_Model):
     postcode_ranges_verified: bool
+    checked: date | None = None  # when the file as a whole was last checked
     region: Region
     organisations: list[Organisation] = []
     municipalities: list[Municipality] = Field(..., min_items=1)
+
+
+class _OutsideFile(_Sourced):
+    """``outside/municipalities.yml``: every current Dutch municipality, for recognising a place
+    outside the configured regions ("ik woon in Amsterdam")."""
+
+    reference_date: date  # the municipal division the list describes (1 January of a year)
+    list_verified: bool  # whether the list was compared with the CBS table itself
+    municipalities: list[str] = Field(..., min_items=300)
+    aliases: dict[str, str] = {}  # other spellings -> municipality ("Den Haag")
+    places: dict[str, str] = {}  # large places that are not a municipality's name -> municipality
+    common_words: list[str] = []  # names that are also ordinary words: need a location cue
+
+    @root_validator(skip_on_failure=True)
+    def _targets_exist(cls, values: dict[str, Any]) -> dict[str, Any]:
+        names = set(values["municipalities"])
+        if len(names) != len(values["municipalities"]):
+            raise ValueError("municipalities: duplicate name")
+        for kind in ("aliases", "places"):
+            for key, target in values[kind].items():
+                if target not in names:
+                    raise ValueError(f"{kind}.{key}: {target!r} is not in municipalities")
+        return values
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """Verified contact details only: a field nobody verified is None."""
+
+    name: str
+    phone: str | None = None
+    website: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    walk_in: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not any((self.phone, self.website, self.address, self.hours, self.walk_in))
+
+
+@dataclass(frozen=True)
+class ShelterRoute:
+    """The verified part of a night shelter / maatschappelijke opvang route."""
+
+    centrumgemeente: str | None
+    name: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    address: str | None = None
+    hours: str | None = None
+    walk_in: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +392,7 @@ class RegionConfig:
         regions: dict[str, Region],
         organisations: dict[str, Organisation],
         municipalities: list[Municipality],
+        outside: _OutsideFile | None = None,
     ) -> None:
         self.regions = regions
         self.organisations = organisations
@@ -237,6 +402,20 @@ class RegionConfig:
         for m in municipalities:
             for name in (m.name, *m.places, *m.aliases):
                 self._names[normalise(name)] = m.code
+        # normalised municipality/alias/place outside the regions -> proper municipality name
+        self._outside: dict[str, str] = {}
+        self._outside_common: frozenset[str] = frozenset()
+        if outside is not None:
+            entries = [
+                *((n, n) for n in outside.municipalities),
+                *outside.aliases.items(),
+                *outside.places.items(),
+            ]
+            for name, municipality in entries:
+                key = normalise(name)
+                if key and key not in self._names:  # a configured place is never "outside"
+                    self._outside[key] = municipality
+            self._outside_common = frozenset(normalise(w) for w in outside.common_words)
 
     def municipality(self, code: str) -> Municipality:
         """The municipality with this CBS code ('GM0794'); KeyError if not configured."""
@@ -271,6 +450,101 @@ class RegionConfig:
         org = self.organisations[self.regions[municipality.region_id].regional_organisation]
         team = next((t for t in org.teams if service in t.services), org.teams[0])
         return Destination("regional", org.id, team.id, org.name, team.name)
+
+    # --- what a resident is told when a conversation ends (verified data only) ---
+
+    def municipality_contact(self, municipality_code: str) -> ContactDetails:
+        """The municipality's own verified phone, website, address and hours (else None each)."""
+        m = self._by_code[municipality_code]
+        return _details(f"gemeente {m.name}", m.contact)
+
+    def work_income_contact(self, municipality_code: str) -> ContactDetails | None:
+        """Verified contact of whoever handles work & income (bijstand) for this municipality:
+        the receiving team's contact, completed from its organisation's. None when nothing
+        about it is verified."""
+        dest = self.destination_for(municipality_code, "bijstand_intake")
+        org = self.organisations[dest.organisation]
+        team = org.team(dest.team)
+        merged = {
+            field: (team.contact.verified(field) if team.contact else None)
+            or (org.contact.verified(field) if org.contact else None)
+            for field in ("phone", "website", "address", "hours", "walk_in")
+        }
+        details = ContactDetails(name=org.name, **merged)
+        return None if details.empty else details
+
+    def response_working_days(self, org_id: str, team_id: str, *, urgent: bool = False) -> int:
+        """Working days until a professional of this team contacts the resident after a
+        handover: the team's configured service level, else the default for its level
+        (regional 3, local 5; urgent 1). Our configuration, not a public fact."""
+        org = self.organisations[org_id]
+        team = org.team(team_id)
+        if urgent:
+            if team.urgent_response_working_days is not None:
+                return team.urgent_response_working_days
+            return DEFAULT_URGENT_RESPONSE_WORKING_DAYS
+        if team.response_working_days is not None:
+            return team.response_working_days
+        return DEFAULT_RESPONSE_WORKING_DAYS[org.level]
+
+    def team_hours(self, org_id: str, team_id: str) -> str | None:
+        """The team's telephone hours when a public page states them (else its organisation's
+        verified hours, else None): example hours are never returned."""
+        org = self.organisations[org_id]
+        team = org.team(team_id)
+        return (team.contact.verified("hours") if team.contact else None) or (
+            org.contact.verified("hours") if org.contact else None
+        )
+
+    def night_shelter(self, municipality_code: str) -> ShelterRoute | None:
+        """The verified night shelter / maatschappelijke opvang route for acute homelessness
+        in this municipality (its own, else its region's), or None when nothing that would
+        get someone there tonight (where, or how to reach it) is verified."""
+        m = self._by_code[municipality_code]
+        shelter = m.night_shelter or self.regions[m.region_id].night_shelter
+        if shelter is None:
+            return None
+        route = ShelterRoute(
+            **{
+                f: shelter.verified(f)
+                for f in ("centrumgemeente", "name", "phone", "website", "address", "hours")
+            },
+            walk_in=shelter.verified("walk_in"),
+        )
+        reachable = route.phone or route.address or route.website
+        return route if (route.name or route.centrumgemeente) and reachable else None
+
+    def outside_place(self, text: str | None) -> str | None:
+        """The proper name of the Dutch municipality the text names when it lies outside the
+        configured regions ('ik woon in Amsterdam' -> 'Amsterdam', 'Zaandam' -> 'Zaanstad',
+        'Den Haag' -> "'s-Gravenhage"), else None (also for a configured place: 'Helmond').
+
+        Names that are also ordinary words ('Best', 'Buren') count only when the message is
+        just the name or a location word ('in', 'uit', ...) precedes them.
+        """
+        norm = normalise(text or "")
+        if not norm or not self._outside or self.find_municipality(norm) is not None:
+            return None
+        words = norm.split()
+        best: tuple[int, int, str] | None = None
+        for name, municipality in self._outside.items():
+            size = len(name.split())
+            for start in range(len(words) - size + 1):
+                if " ".join(words[start : start + size]) != name:
+                    continue
+                if name in self._outside_common and not (
+                    len(words) <= 2 or (start > 0 and words[start - 1] in _LOCATION_CUES)
+                ):
+                    continue
+                key = (start, -len(name), municipality)
+                if best is None or key < best:
+                    best = key
+                break
+        return best[2] if best else None
+
+    def outdated_organisations(self) -> list[Organisation]:
+        """Organisations public pages name differently today (a rename still to do)."""
+        return [org for org in self.organisations.values() if org.successor is not None]
 
     def find_municipality(self, text: str | None) -> Municipality | None:
         """The municipality a resident means in free text, or None.
@@ -335,6 +609,15 @@ class RegionConfig:
         return self._by_code[best[1]] if best else None
 
 
+def _details(name: str, contact: Contact | None) -> ContactDetails:
+    if contact is None:
+        return ContactDetails(name=name)
+    return ContactDetails(
+        name=name,
+        **{f: contact.verified(f) for f in ("phone", "website", "address", "hours", "walk_in")},
+    )
+
+
 def _load_file(path: Path) -> _RegionFile:
     parsed = parse_file(path, _RegionFile, RegionConfigError)
     if parsed.region.id != path.stem:
@@ -353,7 +636,9 @@ def _check_ref(file: str, field: str, ref: TeamRef, orgs: dict[str, Organisation
         ) from None
 
 
-def _build(files: list[tuple[str, _RegionFile]]) -> RegionConfig:
+def _build(
+    files: list[tuple[str, _RegionFile]], outside: _OutsideFile | None = None
+) -> RegionConfig:
     """Cross-file checks: unique ids, resolvable references, no place or postcode claimed twice."""
     orgs: dict[str, Organisation] = {}
     for file, parsed in files:
@@ -409,7 +694,7 @@ def _build(files: list[tuple[str, _RegionFile]]) -> RegionConfig:
         if region.id in regions:
             raise RegionConfigError(file, "region.id", f"duplicate region {region.id!r}")
         regions[region.id] = region.copy(update={"municipalities": codes})
-    return RegionConfig(regions, orgs, municipalities)
+    return RegionConfig(regions, orgs, municipalities, outside)
 
 
 _CACHE: dict[Path, RegionConfig] = {}
@@ -423,6 +708,9 @@ def default_regions_dir() -> Path:
 def load_regions(directory: os.PathLike[str] | str | None = None) -> RegionConfig:
     """Load and validate every ``*.yml`` in ``directory``; cached per resolved path.
 
+    ``directory/outside/municipalities.yml`` (all Dutch municipalities), when present, is
+    read too, for ``RegionConfig.outside_place``.
+
     Raises RegionConfigError (file + field) on any invalid or inconsistent configuration.
     """
     path = Path(directory) if directory is not None else default_regions_dir()
@@ -431,7 +719,13 @@ def load_regions(directory: os.PathLike[str] | str | None = None) -> RegionConfi
         files = sorted(path.glob("*.yml"))
         if not files:
             raise RegionConfigError(str(path), "(directory)", "no region files (*.yml)")
-        _CACHE[path] = _build([(f.name, _load_file(f)) for f in files])
+        outside_path = path / OUTSIDE_FILE
+        outside = (
+            parse_file(outside_path, _OutsideFile, RegionConfigError)
+            if outside_path.is_file()
+            else None
+        )
+        _CACHE[path] = _build([(f.name, _load_file(f)) for f in files], outside)
     return _CACHE[path]
 
 

@@ -14,6 +14,13 @@ what it needs and ignoring the keys it does not use (the action server validates
    acceptable for a municipality, or returns None.
 4. ``Directory.return_targets(...)`` lists the teams of the other level a case may be
    returned to; ``Directory.display_name(...)`` names a team for staff pages.
+5. ``Directory.response_working_days(...)`` is the configured service level of a receiving
+   team (working days until a professional contacts the resident: our configuration, not a
+   public fact); ``Organisation.sources``/``checked`` say where its name was checked.
+
+The files also carry contact data, night-shelter routes and provenance for the action server
+(``actions/regions.py`` validates those strictly); ``data/regions/outside/`` (all Dutch
+municipalities) is not a region file and is not read here.
 
 ``configure(data_dir)`` (called by the app factory) and ``current()`` give request validation
 (``handover_api/schemas.py``) the directory of the running app without passing it around.
@@ -25,6 +32,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +49,10 @@ _FILLER_WORDS = frozenset({"de", "het", "een", "van", "en", "the", "of", "gemeen
 # The only service a municipal contact centre (KCC) is routed for: it informs, it does not
 # take over a case, so it is not offered as a return target.
 _INFORMATION = "information"
+# Service levels (working days until a professional contacts the resident) for a team that has
+# none configured: the same defaults as actions/regions.py.
+DEFAULT_RESPONSE_WORKING_DAYS: dict[str, int] = {"regional": 3, "local": 5}
+DEFAULT_URGENT_RESPONSE_WORKING_DAYS = 1
 
 
 class DirectoryError(Exception):
@@ -64,6 +76,16 @@ class DirectoryError(Exception):
 class Team:
     id: str
     name: str
+    response_working_days: int | None = None  # configured service level, None = default
+    urgent_response_working_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A public page a fact was checked against."""
+
+    title: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -82,6 +104,10 @@ class Organisation:
     teams: dict[str, Team]
     serves: tuple[str, ...] = ()  # municipality names, also ones outside this configuration
     region: str = ""  # id of the region whose file defines it
+    sources: tuple[Source, ...] = ()  # where its name and role were checked
+    checked: date | None = None
+    name_in_sources: str | None = None  # what the 2011-2014 source documents called it
+    successor_name: str | None = None  # public pages name this organisation so today
 
 
 @dataclass(frozen=True)
@@ -89,7 +115,7 @@ class Municipality:
     """A configured municipality and the destinations its configuration routes to.
 
     ``regional``: the regional organisation's teams for the services configured regional
-    (empty when the municipality does everything itself, like Bodegraven-Reeuwijk).
+    (empty when the municipality does everything itself).
     ``local``: its local team first, then the per-service local teams, without repeats.
     ``local_services``: for each local destination, the services routed to it (a team routed
     for no service is the general local team).
@@ -251,9 +277,9 @@ class Directory:
         The teams of the other level that the municipality's configuration routes to: from
         the regional organisation its local team (and per-service local teams, but not a
         contact centre that is only routed for information), from a local team the regional
-        organisation's teams. A municipality that routes nothing to the other level (e.g.
-        Bodegraven-Reeuwijk, which runs work and income itself) returns between its own
-        local organisations instead, so that its work & income department and its social
+        organisation's teams. A municipality that routes nothing to the other level (one
+        that runs work and income itself, with a local work & income department) returns
+        between its own local organisations instead, so that that department and its social
         team can still hand cases to each other. Empty for an unknown municipality or
         organisation.
         """
@@ -282,6 +308,26 @@ class Directory:
                 )
             )
         return targets
+
+    # --- service levels ---
+
+    def response_working_days(
+        self, organisation: str, team: str, *, urgent: bool = False
+    ) -> int | None:
+        """Working days until a professional of this team contacts the resident: the team's
+        configured service level, else the default for its level (regional 3, local 5;
+        urgent 1). None for an unknown organisation or team."""
+        org = self.organisations.get(organisation)
+        known = org.teams.get(team) if org is not None else None
+        if org is None or known is None:
+            return None
+        if urgent:
+            if known.urgent_response_working_days is not None:
+                return known.urgent_response_working_days
+            return DEFAULT_URGENT_RESPONSE_WORKING_DAYS
+        if known.response_working_days is not None:
+            return known.response_working_days
+        return DEFAULT_RESPONSE_WORKING_DAYS[org.level]
 
     # --- names for people ---
 
@@ -326,6 +372,17 @@ class _TeamIn(_Model):
     id: str = Field(pattern=_ID_RE.pattern)
     name: str
     services: list[str] = []
+    response_working_days: int | None = Field(default=None, ge=1, le=20)
+    urgent_response_working_days: int | None = Field(default=None, ge=0, le=5)
+
+
+class _SourceIn(_Model):
+    title: str
+    url: str = Field(pattern=r"^https?://\S+$")
+
+
+class _SuccessorIn(_Model):
+    name: str
 
 
 class _OrganisationIn(_Model):
@@ -334,6 +391,12 @@ class _OrganisationIn(_Model):
     level: Level
     serves: list[str] = []
     teams: list[_TeamIn] = Field(min_length=1)
+    # provenance: ``source:`` (one) or ``sources:`` (a list), and when it was ``checked``
+    source: _SourceIn | None = None
+    sources: list[_SourceIn] = []
+    checked: date | None = None
+    name_in_sources: str | None = None
+    successor: _SuccessorIn | None = None
 
 
 class _MunicipalityIn(_Model):
@@ -403,7 +466,12 @@ class _Builder:
                     raise DirectoryError(
                         file, f"{where}.teams[{j}].id", f"duplicate team '{team.id}'"
                     )
-                teams[team.id] = Team(id=team.id, name=team.name)
+                teams[team.id] = Team(
+                    id=team.id,
+                    name=team.name,
+                    response_working_days=team.response_working_days,
+                    urgent_response_working_days=team.urgent_response_working_days,
+                )
                 self.team_services.setdefault(org.id, {})[team.id] = frozenset(team.services)
             self.organisations[org.id] = Organisation(
                 id=org.id,
@@ -412,6 +480,13 @@ class _Builder:
                 teams=teams,
                 serves=tuple(org.serves),
                 region=parsed.region.id,
+                sources=tuple(
+                    Source(title=src.title, url=src.url)
+                    for src in ([org.source] if org.source else []) + org.sources
+                ),
+                checked=org.checked,
+                name_in_sources=org.name_in_sources,
+                successor_name=org.successor.name if org.successor else None,
             )
 
     def _ref(self, file: str, where: str, ref: _TeamRefIn) -> TeamRef:

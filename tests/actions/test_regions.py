@@ -85,7 +85,8 @@ def test_every_service_configured_and_routable(cfg: RegionConfig) -> None:
 
 def test_access_model(cfg: RegionConfig) -> None:
     """Work & income regional (Peel 6.1 for the six, bought in by Geldrop-Mierlo); WMO/jeugd
-    local; Geldrop-Mierlo's team shared with its neighbours; IASZ vs Bodegraven-Reeuwijk."""
+    local; Geldrop-Mierlo's team shared with its neighbours; Ferm Werk for all four municipalities
+    of Woerden e.o. (the 2011 source: IASZ, and Bodegraven-Reeuwijk on its own)."""
     for code in [*PEEL_SIX, "GM1771"]:
         for service in WORK_AND_INCOME:
             assert cfg.destination_for(code, service).organisation == "peel61"
@@ -97,9 +98,8 @@ def test_access_model(cfg: RegionConfig) -> None:
     for code in EXPECTED["ijmond"].values():
         assert cfg.destination_for(code, "bijstand_intake").organisation == "werkplein-ijmond"
     assert cfg.team(cfg.region("ijmond").youth_desk).name.lower().count("jongerenloket") == 1
-    for code in ["GM0335", "GM0589", "GM0632"]:
-        assert cfg.destination_for(code, "bijstand_intake").organisation == "iasz"
-    assert cfg.destination_for("GM1901", "bijstand_intake").organisation == "bodegraven-reeuwijk-wi"
+    for code in ["GM1901", "GM0335", "GM0589", "GM0632"]:
+        assert cfg.destination_for(code, "bijstand_intake").organisation == "ferm-werk"
     alkmaar_local = [
         (m.code, s)
         for m in cfg.municipalities
@@ -280,3 +280,204 @@ def test_region_id_must_match_file_name(tmp_path: Path) -> None:
 
 def test_load_is_cached() -> None:
     assert load_regions() is load_regions()
+
+
+# --- today's organisations, provenance and what a resident is told (verified data only) -------
+
+REGIONAL_WORK_AND_INCOME = {
+    "peelland": "peel61",
+    "ijmond": "werkplein-ijmond",
+    "regio_alkmaar": "sociale-dienst-regio-alkmaar",
+    "woerden": "ferm-werk",
+}
+
+
+def test_regional_organisations_have_sources_and_a_check_date(cfg: RegionConfig) -> None:
+    for region_id, org_id in REGIONAL_WORK_AND_INCOME.items():
+        assert cfg.region(region_id).regional_organisation == org_id
+        org = cfg.organisation(org_id)
+        assert org.sources and org.checked is not None, org_id
+        assert all(s.url.startswith(("http://", "https://")) for s in org.sources)
+    sheltered = {cfg.region(r).sheltered_work for r in cfg.regions}
+    assert sheltered == {"senzer", "ijmond-werkt", "sociale-dienst-regio-alkmaar", "ferm-werk"}
+    for org_id in sheltered:
+        assert cfg.organisation(org_id).sources, org_id
+
+
+def test_outdated_names_are_replaced_or_flagged(cfg: RegionConfig) -> None:
+    """Ferm Werk (not IASZ), Zaffier, Senzer and IJmond Werkt! are today's names; the renames
+    of Peel 6.1 and Werkplein IJmond are still to do and carry their successor."""
+    assert "iasz" not in cfg.organisations and "bodegraven-reeuwijk-wi" not in cfg.organisations
+    ferm = cfg.organisation("ferm-werk")
+    assert ferm.name == "Ferm Werk" and "IASZ" in (ferm.name_in_sources or "")
+    assert set(ferm.serves) == {"Bodegraven-Reeuwijk", "Montfoort", "Oudewater", "Woerden"}
+    assert cfg.organisation("sociale-dienst-regio-alkmaar").name == "Zaffier"
+    assert cfg.organisation("senzer").name_in_sources == "Atlant Groep"
+    assert cfg.organisation("ijmond-werkt").name_in_sources == "De Meergroep"
+    outdated = {org.id: org.successor.name for org in cfg.outdated_organisations() if org.successor}
+    assert outdated == {"peel61": "Senzer", "werkplein-ijmond": "IJmond Werkt!"}
+    for org_id in outdated:
+        assert cfg.organisation(org_id).successor.sources  # type: ignore[union-attr]
+
+
+def _verified(contact: Any, field: str) -> bool:
+    return bool(contact) and field in contact.verified_fields and bool(contact.sources)
+
+
+def test_an_unverified_number_is_never_returned(cfg: RegionConfig) -> None:
+    helmond = cfg.municipality_contact("GM0794")
+    assert cfg.municipality("GM0794").contact.phone == "14 0492"  # example data in the file
+    assert helmond.phone is None and helmond.website == "https://www.helmond.nl"
+    for m in cfg.municipalities:
+        details = cfg.municipality_contact(m.code)
+        for field in ("phone", "website", "address", "hours", "walk_in"):
+            value = getattr(details, field)
+            assert value is None or _verified(m.contact, field), (m.code, field)
+            assert value != "0000 000000"
+        work = cfg.work_income_contact(m.code)
+        if work is not None:
+            assert work.phone != "0000 000000"
+    # Velsen's number is stated on velsen.nl; Alkmaar's 14 072 in the press.
+    assert cfg.municipality_contact("GM0453").phone == "0255 567200"
+    assert cfg.municipality_contact("GM0361").phone == "14 072"
+
+
+def test_work_and_income_contact_follows_the_routing(cfg: RegionConfig) -> None:
+    for code in ("GM1901", "GM0335", "GM0589", "GM0632"):
+        ferm = cfg.work_income_contact(code)
+        assert ferm is not None and ferm.name == "Ferm Werk"
+        assert (ferm.phone, ferm.website) == ("0348 497 000", "https://www.fermwerk.nl")
+        assert ferm.address == "Carrosserieweg 1, 3445 BC Woerden"
+        assert ferm.hours is None  # example telephone hours are not returned
+    zaffier = cfg.work_income_contact("GM1980")
+    assert zaffier is not None and zaffier.phone is None and zaffier.website
+    assert cfg.work_income_contact("GM0453") is None  # nothing about it verified
+
+
+def test_service_levels_configured_or_default(cfg: RegionConfig) -> None:
+    assert cfg.response_working_days("ferm-werk", "werk-inkomen") == 3
+    assert cfg.response_working_days("ferm-werk", "werk-inkomen", urgent=True) == 1
+    assert cfg.response_working_days("gemeente-woerden", "sociaal-team") == 5
+    assert cfg.response_working_days("gemeente-woerden", "kcc") == 5  # default, local
+    assert cfg.response_working_days("werkplein-ijmond", "werkgeversservicepunt") == 3
+    assert cfg.response_working_days("gemeente-woerden", "kcc", urgent=True) == 1
+    for m in cfg.municipalities:  # every receiving team has a service level
+        for service in SERVICES:
+            dest = cfg.destination_for(m.code, service)
+            days = cfg.response_working_days(dest.organisation, dest.team)
+            assert days == (3 if dest.level == "regional" else 5), (m.code, service)
+    with pytest.raises(KeyError):
+        cfg.response_working_days("ferm-werk", "nope")
+
+
+def test_team_hours_only_when_verified(cfg: RegionConfig) -> None:
+    deurne = cfg.organisation("gemeente-deurne").team("sociaal-team")
+    assert deurne.name == "Zorg in Deurne" and deurne.contact is not None
+    assert deurne.contact.hours and deurne.contact.is_example("hours")
+    assert cfg.team_hours("gemeente-deurne", "sociaal-team") is None
+    for org in cfg.organisations.values():
+        for team in org.teams:
+            assert cfg.team_hours(org.id, team.id) is None  # no telephone hours verified yet
+
+
+def test_night_shelter_route_is_verified_only(cfg: RegionConfig) -> None:
+    helmond = cfg.night_shelter("GM0794")
+    assert helmond is not None and helmond.phone == "0492 52 50 98"
+    assert helmond.centrumgemeente is None  # not stated on a page found
+    assert cfg.night_shelter("GM0762") == helmond  # the region's route
+    assert cfg.night_shelter("GM1771") is None  # its own (Eindhoven?) route is not verified
+    alkmaar = cfg.night_shelter("GM0399")
+    assert alkmaar is not None and alkmaar.centrumgemeente == "Alkmaar" and alkmaar.address
+    bodegraven = cfg.night_shelter("GM1901")
+    assert bodegraven is not None and bodegraven.centrumgemeente == "Gouda"
+    assert cfg.night_shelter("GM0632") is None  # Utrecht: no verified access point
+    assert cfg.night_shelter("GM0453") is None  # Haarlem: no verified access point
+    for m in cfg.municipalities:
+        shelter = m.night_shelter or cfg.region(m.region_id).night_shelter
+        route = cfg.night_shelter(m.code)
+        if route is None:
+            continue
+        assert shelter is not None
+        for field in ("centrumgemeente", "name", "phone", "website", "address", "hours"):
+            value = getattr(route, field)
+            assert value is None or field in shelter.verified_fields, (m.code, field)
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Amsterdam", "Amsterdam"),
+        ("ik woon in Utrecht", "Utrecht"),
+        ("ik woon in amsterdam-noord", "Amsterdam"),
+        ("Zaandam", "Zaanstad"),
+        ("Den Haag", "'s-Gravenhage"),
+        ("ik kom uit Den Bosch", "'s-Hertogenbosch"),
+        ("eindhoven", "Eindhoven"),
+        ("Súdwest-Fryslân", "Súdwest-Fryslân"),
+        ("in Best", "Best"),
+        ("Nuenen", "Nuenen, Gerwen en Nederwetten"),
+    ],
+)
+def test_outside_place(cfg: RegionConfig, text: str, name: str) -> None:
+    assert cfg.outside_place(text) == name
+    assert cfg.find_municipality(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Helmond",
+        "ik woon in Mierlo",
+        "Schermer",
+        "Bergen",
+        "5708 AB",
+        "",
+        None,
+        "ik doe mijn best vandaag",
+        "hallo",
+        "mijn buren maken lawaai",
+    ],
+)
+def test_outside_place_none(cfg: RegionConfig, text: Any) -> None:
+    assert cfg.outside_place(text) is None
+
+
+def test_schermer_is_still_alkmaar_and_the_outside_list_is_complete(cfg: RegionConfig) -> None:
+    found = cfg.find_municipality("Schermer")
+    assert found is not None and found.name == "Alkmaar"
+    raw = yaml.safe_load(
+        (default_regions_dir() / "outside" / "municipalities.yml").read_text(encoding="utf-8")
+    )
+    assert len(raw["municipalities"]) == 342
+    assert {"Amsterdam", "Helmond", "Bergen (L.)", "Bergen (NH.)", "Dijk en Waard"} <= set(
+        raw["municipalities"]
+    )
+    assert "Heerhugowaard" not in raw["municipalities"] and "Weesp" not in raw["municipalities"]
+    assert raw["sources"] and raw["checked"] and raw["reference_date"]
+
+
+def test_verified_contact_needs_a_source(tmp_path: Path) -> None:
+    raw = _peelland()
+    raw["municipalities"][0]["contact"] = {
+        "phone": "0493 000000",
+        "website": "https://www.asten.nl",
+        "verified_fields": ["phone"],
+    }
+    (tmp_path / "peelland.yml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    clear_cache()
+    with pytest.raises(RegionConfigError) as err:
+        load_regions(tmp_path)
+    assert err.value.field.startswith("municipalities[0].contact")
+    assert "source" in str(err.value)
+
+
+def test_broken_outside_file_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "peelland.yml").write_text(yaml.safe_dump(_peelland()), "utf-8")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "municipalities.yml").write_text(
+        "reference_date: 2025-01-01\nlist_verified: false\nmunicipalities: [Amsterdam]\n", "utf-8"
+    )
+    clear_cache()
+    with pytest.raises(RegionConfigError) as err:
+        load_regions(tmp_path)
+    assert err.value.file == "municipalities.yml" and err.value.field == "municipalities"

@@ -13,7 +13,7 @@ from actions.routing import is_multi_problem, route
 PEEL = "peel61"
 IJMOND = "werkplein-ijmond"
 ALKMAAR = "sociale-dienst-regio-alkmaar"
-IASZ = "iasz"
+FERM_WERK = "ferm-werk"  # the source documents (2011) called it IASZ
 
 # code: (regional work & income organisation for bijstand, local team organisation)
 EXPECTED = {
@@ -34,11 +34,11 @@ EXPECTED = {
     "GM0373": (ALKMAAR, "gemeente-bergen-nh"),
     "GM0399": (ALKMAAR, "gemeente-heiloo"),
     "GM0383": (ALKMAAR, "gemeente-castricum"),
-    # its own Werk en Inkomen department, not a regional organisation
-    "GM1901": ("bodegraven-reeuwijk-wi", "gemeente-bodegraven-reeuwijk"),
-    "GM0335": (IASZ, "gemeente-montfoort"),
-    "GM0589": (IASZ, "gemeente-oudewater"),
-    "GM0632": (IASZ, "gemeente-woerden"),
+    # Ferm Werk serves all four (the 2011 source gave Bodegraven-Reeuwijk its own department)
+    "GM1901": (FERM_WERK, "gemeente-bodegraven-reeuwijk"),
+    "GM0335": (FERM_WERK, "gemeente-montfoort"),
+    "GM0589": (FERM_WERK, "gemeente-oudewater"),
+    "GM0632": (FERM_WERK, "gemeente-woerden"),
 }
 # Municipalities that run a service locally (cafetariamodel configuration examples).
 LOCAL_SERVICES = {

@@ -87,13 +87,60 @@ def test_geldrop_mierlo_uses_the_shared_social_team(directory: Directory) -> Non
     assert shared is not None and shared.level == "local"
 
 
-def test_bodegraven_reeuwijk_runs_work_and_income_itself(directory: Directory) -> None:
-    bodegraven = directory.municipality("GM1901")
-    assert bodegraven is not None
-    assert bodegraven.regional == ()
-    assert TeamRef("bodegraven-reeuwijk-wi", "werk-inkomen") in bodegraven.local
-    montfoort = directory.municipality("GM0335")
-    assert montfoort is not None and montfoort.regional == (TeamRef("iasz", "werk-inkomen"),)
+def test_ferm_werk_serves_all_four_municipalities_of_woerden(directory: Directory) -> None:
+    """Today's organisation (the 2011 source: IASZ, and Bodegraven-Reeuwijk on its own)."""
+    for code in ("GM1901", "GM0335", "GM0589", "GM0632"):
+        municipality = directory.municipality(code)
+        assert municipality is not None
+        assert municipality.regional == (TeamRef("ferm-werk", "werk-inkomen"),)
+    ferm = directory.organisation("ferm-werk")
+    assert ferm is not None and ferm.name == "Ferm Werk"
+    assert ferm.name_in_sources is not None and "IASZ" in ferm.name_in_sources
+    assert directory.organisation("iasz") is None
+    assert directory.organisation("bodegraven-reeuwijk-wi") is None
+
+
+def test_provenance_and_successors_are_read(directory: Directory) -> None:
+    ferm = directory.organisation("ferm-werk")
+    assert ferm is not None and ferm.checked is not None
+    assert any(src.url.startswith("https://www.fermwerk.nl/") for src in ferm.sources)
+    for org_id in ("ferm-werk", "sociale-dienst-regio-alkmaar", "peel61", "werkplein-ijmond"):
+        org = directory.organisation(org_id)
+        assert org is not None and org.sources, org_id  # every regional organisation is sourced
+    peel = directory.organisation("peel61")
+    assert peel is not None and peel.successor_name == "Senzer"  # rename still to do
+    alkmaar = directory.organisation("sociale-dienst-regio-alkmaar")
+    assert alkmaar is not None and alkmaar.name == "Zaffier" and alkmaar.successor_name is None
+
+
+def test_response_working_days_configured_or_default(directory: Directory) -> None:
+    assert directory.response_working_days("ferm-werk", "werk-inkomen") == 3
+    assert directory.response_working_days("gemeente-helmond", "wijkteam") == 5
+    assert directory.response_working_days("gemeente-helmond", "wijkteam", urgent=True) == 1
+    # no service level configured: the default of the level
+    assert directory.response_working_days("gemeente-helmond", "kcc") == 5
+    assert directory.response_working_days("werkplein-ijmond", "werkgeversservicepunt") == 3
+    assert directory.response_working_days("gemeente-helmond", "kcc", urgent=True) == 1
+    assert directory.response_working_days("nope", "kcc") is None
+    assert directory.response_working_days("gemeente-helmond", "nope") is None
+
+
+def test_service_level_out_of_range_names_the_field(data_copy: Path) -> None:
+    _edit(data_copy, "woerden.yml", "response_working_days: 3\n", "response_working_days: 0\n")
+    with pytest.raises(DirectoryError) as err:
+        load_directory(data_copy)
+    assert err.value.file == "woerden.yml"
+    assert err.value.field == "organisations[0].teams[0].response_working_days"
+
+
+def test_the_outside_list_is_not_a_region_file(data_copy: Path) -> None:
+    assert (data_copy / "regions" / "outside" / "municipalities.yml").is_file()
+    assert set(load_directory(data_copy).regions) == {
+        "peelland",
+        "ijmond",
+        "regio_alkmaar",
+        "woerden",
+    }
 
 
 def test_loading_is_cached_per_resolved_path(data_copy: Path) -> None:
@@ -127,8 +174,8 @@ def test_missing_team_name_names_the_field(data_copy: Path) -> None:
     _edit(
         data_copy,
         "ijmond.yml",
-        "{id: jongerenloket, name: het Jongerenloket van Werkplein IJmond}",
-        "{id: jongerenloket}",
+        "      - id: jongerenloket\n        name: het Jongerenloket van Werkplein IJmond\n",
+        "      - id: jongerenloket\n",
     )
     with pytest.raises(DirectoryError) as err:
         load_directory(data_copy)
@@ -150,7 +197,12 @@ def test_reference_to_unknown_team_names_the_field(data_copy: Path) -> None:
 
 
 def test_unknown_regional_organisation_and_duplicate_ids(data_copy: Path, tmp_path: Path) -> None:
-    _edit(data_copy, "woerden.yml", "regional_organisation: iasz", "regional_organisation: isaz")
+    _edit(
+        data_copy,
+        "woerden.yml",
+        "regional_organisation: ferm-werk",
+        "regional_organisation: fern-werk",
+    )
     with pytest.raises(DirectoryError, match=r"woerden\.yml: region\.regional_organisation"):
         load_directory(data_copy)
 
@@ -187,8 +239,9 @@ def test_directory_error_is_not_a_value_error() -> None:
         ("GM0453", "regional", "werkplein-ijmond", "jongerenloket"),
         ("GM0361", "local", "gemeente-alkmaar", "voorportaal"),
         ("GM1980", "regional", "sociale-dienst-regio-alkmaar", "werk-inkomen"),
-        ("GM1901", "local", "bodegraven-reeuwijk-wi", "werk-inkomen"),
-        ("GM0632", "regional", "iasz", "werk-inkomen"),
+        ("GM1901", "regional", "ferm-werk", "werk-inkomen"),
+        ("GM0632", "regional", "ferm-werk", "werk-inkomen"),
+        ("GM0632", "regional", "ferm-werk", "beschut-werk"),
     ],
 )
 def test_configured_destinations_are_accepted(
@@ -243,12 +296,12 @@ def test_configured_destinations_are_accepted(
             "organisation 'sociaal-team-gmnsw' does not serve municipality GM0794 (Helmond)",
         ),
         (
-            # Bodegraven-Reeuwijk's own work & income department is not Woerden's
+            # Zaffier (regio Alkmaar) does not work for Woerden
             "GM0632",
-            "local",
-            "bodegraven-reeuwijk-wi",
+            "regional",
+            "sociale-dienst-regio-alkmaar",
             "werk-inkomen",
-            "organisation 'bodegraven-reeuwijk-wi' does not serve municipality GM0632 (Woerden)",
+            "organisation 'sociale-dienst-regio-alkmaar' does not serve municipality GM0632",
         ),
         ("GM9999", "regional", "peel61", "werk-inkomen", "unknown municipality 'GM9999'"),
     ],
@@ -317,19 +370,49 @@ def test_geldrop_mierlo_returns_to_the_shared_team(directory: Directory) -> None
     assert [(t.organisation, t.team) for t in back] == [("peel61", "werk-inkomen")]
 
 
-def test_bodegraven_reeuwijk_returns_between_its_own_departments(directory: Directory) -> None:
-    from_wi = directory.return_targets(
-        municipality_code="GM1901", from_organisation="bodegraven-reeuwijk-wi"
-    )
+# A municipality that runs work and income itself (no configured municipality does today:
+# Bodegraven-Reeuwijk did in the 2011 source, Ferm Werk serves it now).
+_SELF_RELIANT = """\
+postcode_ranges_verified: false
+region: {id: solo, name: Solo, regional_organisation: regio,
+         employer_service: {organisation: regio, team: werk}}
+organisations:
+  - {id: regio, name: Regio, level: regional, teams: [{id: werk, name: Regio}]}
+  - id: solo-wi
+    name: Afdeling Werk en Inkomen gemeente Solo
+    level: local
+    teams: [{id: werk-inkomen, name: de afdeling Werk en Inkomen van Solo}]
+  - id: gemeente-solo
+    name: Gemeente Solo
+    level: local
+    teams: [{id: sociaal-team, name: het sociaal team Solo}]
+municipalities:
+  - code: GM9001
+    name: Solo
+    local_team: {organisation: gemeente-solo, team: sociaal-team}
+    local_teams:
+      bijstand_intake: {organisation: solo-wi, team: werk-inkomen}
+      werk: {organisation: solo-wi, team: werk-inkomen}
+    services: {information: local, bijstand_intake: local, bijzondere_bijstand: local,
+               minimaregelingen: local, schuldhulp: local, wmo: local, jeugd: local,
+               werk: local}
+"""
+
+
+def test_self_reliant_municipality_returns_between_its_own_departments(tmp_path: Path) -> None:
+    (tmp_path / "regions").mkdir()
+    (tmp_path / "regions" / "solo.yml").write_text(_SELF_RELIANT, encoding="utf-8")
+    directory = load_directory(tmp_path)
+    solo = directory.municipality("GM9001")
+    assert solo is not None and solo.regional == ()
+    from_wi = directory.return_targets(municipality_code="GM9001", from_organisation="solo-wi")
     assert [(t.level, t.organisation, t.team) for t in from_wi] == [
-        ("local", "gemeente-bodegraven-reeuwijk", "sociaal-team")
+        ("local", "gemeente-solo", "sociaal-team")
     ]
     from_team = directory.return_targets(
-        municipality_code="GM1901", from_organisation="gemeente-bodegraven-reeuwijk"
+        municipality_code="GM9001", from_organisation="gemeente-solo"
     )
-    assert [(t.organisation, t.team) for t in from_team] == [
-        ("bodegraven-reeuwijk-wi", "werk-inkomen")
-    ]
+    assert [(t.organisation, t.team) for t in from_team] == [("solo-wi", "werk-inkomen")]
 
 
 def test_every_return_target_passes_destination_error(directory: Directory) -> None:
@@ -368,12 +451,10 @@ def test_no_return_targets_for_unknown_ids(directory: Directory) -> None:
             "werkgeversservicepunt",
             "Werkplein IJmond – het Werkgeversservicepunt IJmond",
         ),
-        ("iasz", "werk-inkomen", "IASZ (Intergemeentelijke Afdeling Sociale Zaken)"),
-        (
-            "bodegraven-reeuwijk-wi",
-            "werk-inkomen",
-            "Afdeling Werk en Inkomen gemeente Bodegraven-Reeuwijk",
-        ),
+        ("ferm-werk", "werk-inkomen", "Ferm Werk"),
+        ("ferm-werk", "werkgeversservice", "De werkgeversservice van Ferm Werk"),
+        ("sociale-dienst-regio-alkmaar", "werk-inkomen", "Zaffier"),
+        ("sociale-dienst-regio-alkmaar", "beschut-werk", "Het werkbedrijf van Zaffier"),
         ("gemeente-helmond", "nope", "Gemeente Helmond – nope"),
         ("helmond-wijkteam", None, "helmond-wijkteam"),
         ("helmond-wijkteam", "wmo", "helmond-wijkteam – wmo"),
