@@ -167,7 +167,7 @@ class Answer(BaseModel):
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
-    """Replace placeholders; capitalise a value that starts a sentence ('de IASZ' -> 'De')."""
+    """Replace placeholders; capitalise a value that starts a sentence ('het wijkteam' -> 'Het')."""
     parts: list[str] = []
     last = 0
     for match in _PLACEHOLDER.finditer(text):

@@ -46,6 +46,20 @@ REQUIRED_TOPICS = {
     "status_aanvraag",
     "out_of_scope",
 }
+# National schemes and neighbouring questions: a short referral to who handles it.
+NATIONAL_TOPICS = {
+    "toeslagen": "ask_toeslagen",
+    "svb": "ask_svb",
+    "uwv": "ask_uwv",
+    "belastingdienst": "ask_belastingdienst",
+    "juridisch_loket": "ask_juridisch_loket",
+    "voedselbank": "ask_voedselbank",
+    "kindertelefoon": "ask_kindertelefoon",
+    "crisisdienst_ggz": "ask_ggz_crisis",
+    "onder_18": "ask_onder_18",
+    "fraude_melden": "ask_fraude_melden",
+    "verhuizen": "ask_verhuizen",
+}
 EURO_AMOUNT = re.compile(r"€\s*\d|\beuro\s*\d|\d[\d.,]*\s*(?:€|euro)", re.IGNORECASE)
 INFORMAL = re.compile(r"\b(je|jij|jou|jouw|jullie)\b", re.IGNORECASE)
 
@@ -84,7 +98,12 @@ def _all_texts(kb: KnowledgeBase) -> list[tuple[str, str]]:
 
 
 def test_required_topics_present(kb: KnowledgeBase) -> None:
-    assert set(kb.topics) >= REQUIRED_TOPICS
+    assert set(kb.topics) >= REQUIRED_TOPICS | set(NATIONAL_TOPICS)
+
+
+def test_every_unverified_entry_says_what_is_unverified(kb: KnowledgeBase) -> None:
+    for entry in kb.entries.values():
+        assert entry.verified or entry.notes, entry.id
 
 
 def test_every_ask_intent_maps_to_exactly_one_entry(kb: KnowledgeBase) -> None:
@@ -169,8 +188,8 @@ def test_answers_follow_the_region_config(kb: KnowledgeBase, regions: RegionConf
     assert "Jongerenloket" not in text("zoektermijn_jongeren", "GM0794")
     assert "Werkgeversplein Peelland" in text("werkgever", "GM0794")
     assert "IJmond" in text("werkgever", "GM0396")
-    assert "IASZ" in text("bijstand", "GM0632")
-    assert "Bodegraven-Reeuwijk" in text("bijstand", "GM1901")
+    assert "Ferm Werk" in text("bijstand", "GM0632")
+    assert "Ferm Werk" in text("bijstand", "GM1901")  # no department of its own today
     assert "voorportaal" in text("schuldhulp", "GM0361")
     assert "voorportaal" not in text("schuldhulp", "GM0399")
     assert "wijkteam Helmond" in text("wmo", "GM0794")
@@ -258,7 +277,7 @@ def test_placeholder_at_sentence_start_is_capitalised(
     text = FIXTURE.replace('chat: "regio {regio_organisatie}"', 'chat: "Ja. {lokaal_team} helpt."')
     kb = load_knowledge(_write(tmp_path, "proef", text))
     answer = kb.answer("proef", regions.municipality("GM0762"), regions, "web")
-    assert answer.text == "Ja. Het sociaal team Deurne helpt."
+    assert answer.text == "Ja. Zorg in Deurne helpt."
 
 
 @pytest.mark.parametrize(
@@ -294,3 +313,80 @@ def test_override_for_unknown_region_is_reported(tmp_path: Path, regions: Region
     kb = load_knowledge(_write(tmp_path, "proef", FIXTURE.replace("peelland:", "brabant:")))
     with pytest.raises(KnowledgeError, match=r"overrides\.regions\.brabant"):
         kb.validate_against(regions)
+
+
+# --- national schemes: who handles it and how to reach them, sourced and dated -------------
+
+
+@pytest.mark.parametrize("topic, intent", sorted(NATIONAL_TOPICS.items()))
+def test_national_entry_sourced_dated_and_answers_everywhere(
+    kb: KnowledgeBase, regions: RegionConfig, topic: str, intent: str
+) -> None:
+    entry = kb.entry(topic)
+    assert kb.topic_for_intent(intent) == topic
+    assert any(s.url and s.url.startswith("https://") for s in entry.sources), topic
+    assert entry.checked == date(2026, 12, 2), topic
+    assert entry.verified or entry.notes, topic
+    for municipality in [None, *regions.municipalities]:
+        sms = kb.answer(topic, municipality, regions, "sms").text
+        length = gsm7_length(sms)
+        assert length is not None and length <= SMS_MAX_CHARS, (topic, length)
+        chat = kb.answer(topic, municipality, regions, "web")
+        assert len(chat.text.split()) <= CHAT_MAX_WORDS, topic
+        assert chat.link is None or chat.link.startswith("https://"), topic
+
+
+def _both(kb: KnowledgeBase, regions: RegionConfig, topic: str, code: str | None = None) -> str:
+    municipality = regions.municipality(code) if code else None
+    return " | ".join(
+        kb.answer(topic, municipality, regions, channel).text for channel in ("web", "sms")
+    )
+
+
+@pytest.mark.parametrize(
+    "topic, needles",
+    [
+        ("toeslagen", ["Dienst Toeslagen", "0800-0543", "toeslagen.nl"]),
+        ("belastingdienst", ["Belastingdienst", "0800-0543", "betalingsregeling"]),
+        ("svb", ["SVB", "AIO-aanvulling", "svb.nl"]),
+        ("uwv", ["UWV", "uwv.nl", "bijstand"]),
+        ("juridisch_loket", ["Juridisch Loket", "0900-8020", "juridischloket.nl"]),
+        ("voedselbank", ["voedselbank", "voedselbankennederland.nl"]),
+        ("kindertelefoon", ["Kindertelefoon", "0800-0432", "kindertelefoon.nl", "0800-2000"]),
+        ("crisisdienst_ggz", ["huisarts", "huisartsenpost", "crisisdienst", "113", "112"]),
+        ("onder_18", ["geen bijstand", "21", "0800-0432", "0800-2000"]),
+        ("fraude_melden", ["anoniem", "0800-7000"]),
+        ("verhuizen", ["5 dagen", "opnieuw bijstand", "nieuwe gemeente"]),
+    ],
+)
+def test_national_answers_name_who_and_how(
+    kb: KnowledgeBase, regions: RegionConfig, topic: str, needles: list[str]
+) -> None:
+    for code in (None, "GM0794", "GM0453"):
+        text = _both(kb, regions, topic, code)
+        for needle in needles:
+            assert needle in text, (topic, code, needle)
+
+
+def test_national_answers_route_money_questions_to_the_region(
+    kb: KnowledgeBase, regions: RegionConfig
+) -> None:
+    assert "Peel 6.1" in _both(kb, regions, "toeslagen", "GM0794")
+    assert "Werkplein IJmond" in _both(kb, regions, "uwv", "GM0453")
+    assert "Peel 6.1" in _both(kb, regions, "voedselbank", "GM0794")
+    assert "Jongerenloket" in _both(kb, regions, "onder_18", "GM0453")
+
+
+def test_unverified_contact_details_are_not_stated(kb: KnowledgeBase) -> None:
+    # Numbers that could not be checked against a current page stay out of the answers.
+    assert "088" not in " ".join(text for _, text in _all_texts(kb) if _.startswith("uwv."))
+    assert "cent" not in " ".join(
+        text for where, text in _all_texts(kb) if where.startswith("juridisch_loket.")
+    )
+
+
+def test_urgent_national_answers_do_not_wait_for_the_municipality(kb: KnowledgeBase) -> None:
+    # A child or someone in a psychological crisis gets the numbers at once, without first
+    # being asked where they live.
+    for topic in ("kindertelefoon", "crisisdienst_ggz", "juridisch_loket", "belastingdienst"):
+        assert not kb.entry(topic).depends_on_municipality(), topic
