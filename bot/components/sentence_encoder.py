@@ -83,6 +83,30 @@ def _load_encoder(threads: int) -> Any:
         return encoder
 
 
+def load_encoder(threads: int = 1) -> Any:
+    """The process-wide USE encoder the featurizer uses (loaded on first call).
+
+    Public for other components that must embed texts exactly like the featurizer does
+    (``LifeDomainExtractor``'s crisis similarity net) without loading the model twice.
+    """
+    return _load_encoder(threads)
+
+
+def encode_sentences(encoder: Any, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    """Embeds `texts` with `encoder` in batches; float32 of shape (len(texts), 512).
+
+    The one code path behind the featurizer's sentence features and every other use of the
+    encoder, so that vectors computed elsewhere are comparable with the message features.
+    """
+    if not texts:
+        return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+    parts = [
+        np.asarray(encoder.encode(list(texts[i : i + batch_size])))
+        for i in range(0, len(texts), batch_size)
+    ]
+    return np.concatenate(parts).astype(np.float32, copy=False)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class UniversalSentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds USE multilingual v3 embeddings (512-d) as dense features.
@@ -231,12 +255,7 @@ class UniversalSentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         """Embeds `texts` in batches; returns float32 of shape (len(texts), 512)."""
         if not texts:
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-        size = self._config[BATCH_SIZE]
-        parts = [
-            np.asarray(self.encoder.encode(list(texts[i : i + size])))
-            for i in range(0, len(texts), size)
-        ]
-        return np.concatenate(parts).astype(np.float32, copy=False)
+        return encode_sentences(self.encoder, texts, self._config[BATCH_SIZE])
 
     def _token_vectors(self, token_texts: Iterable[str]) -> dict[str, np.ndarray]:
         """Embeddings of the given token texts, encoding unseen ones in one batch."""
