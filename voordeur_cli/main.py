@@ -118,7 +118,7 @@ def _staff_access_text(cfg: "StackConfig") -> str:
     peel61 = DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_PEEL61"]
     helmond = DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_HELMOND"]
     return f"""{cfg.api_url}/docs  — demo staff tokens:
-                           Peel 6.1 (regional):  {peel61}
+                           Senzer (regional):  {peel61}
                            Helmond wijkteam:     {helmond}"""
 
 

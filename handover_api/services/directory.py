@@ -334,7 +334,7 @@ class Directory:
     def display_name(self, organisation: str, team: str | None = None) -> str:
         """A readable name of an organisation (and team) for staff pages, without doubling.
 
-        "Peel 6.1" (team named like its organisation), "Gemeente Helmond – het wijkteam
+        "Senzer" (team named like its organisation), "Gemeente Helmond – het wijkteam
         Helmond", "Het Jongerenloket van Werkplein IJmond" (team name contains the
         organisation's). Unknown ids fall back to the ids.
         """

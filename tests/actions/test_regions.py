@@ -84,7 +84,7 @@ def test_every_service_configured_and_routable(cfg: RegionConfig) -> None:
 
 
 def test_access_model(cfg: RegionConfig) -> None:
-    """Work & income regional (Peel 6.1 for the six, bought in by Geldrop-Mierlo); WMO/jeugd
+    """Work & income regional (Senzer for the six, bought in by Geldrop-Mierlo); WMO/jeugd
     local; Geldrop-Mierlo's team shared with its neighbours; Ferm Werk for all four municipalities
     of Woerden e.o. (the 2011 source: IASZ, and Bodegraven-Reeuwijk on its own)."""
     for code in [*PEEL_SIX, "GM1771"]:
@@ -305,8 +305,9 @@ def test_regional_organisations_have_sources_and_a_check_date(cfg: RegionConfig)
 
 
 def test_outdated_names_are_replaced_or_flagged(cfg: RegionConfig) -> None:
-    """Ferm Werk (not IASZ), Zaffier, Senzer and IJmond Werkt! are today's names; the renames
-    of Peel 6.1 and Werkplein IJmond are still to do and carry their successor."""
+    """Ferm Werk (not IASZ), Zaffier and Senzer (not Peel 6.1 or Atlant Groep) are today's
+    names; Werkplein IJmond is flagged with its successor (bijstand is decided by the IJmond
+    municipalities themselves today, so it is not a plain rename)."""
     assert "iasz" not in cfg.organisations and "bodegraven-reeuwijk-wi" not in cfg.organisations
     ferm = cfg.organisation("ferm-werk")
     assert ferm.name == "Ferm Werk" and "IASZ" in (ferm.name_in_sources or "")
@@ -314,8 +315,10 @@ def test_outdated_names_are_replaced_or_flagged(cfg: RegionConfig) -> None:
     assert cfg.organisation("sociale-dienst-regio-alkmaar").name == "Zaffier"
     assert cfg.organisation("senzer").name_in_sources == "Atlant Groep"
     assert cfg.organisation("ijmond-werkt").name_in_sources == "De Meergroep"
+    peel = cfg.organisation("peel61")
+    assert (peel.name, peel.name_in_sources) == ("Senzer", "Peel 6.1")
     outdated = {org.id: org.successor.name for org in cfg.outdated_organisations() if org.successor}
-    assert outdated == {"peel61": "Senzer", "werkplein-ijmond": "IJmond Werkt!"}
+    assert outdated == {"werkplein-ijmond": "IJmond Werkt!"}
     for org_id in outdated:
         assert cfg.organisation(org_id).successor.sources  # type: ignore[union-attr]
 

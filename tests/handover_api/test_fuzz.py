@@ -4,8 +4,8 @@ Schemathesis generates requests for every operation of the API's own OpenAPI sch
 ones and invalid ones, and sends them in-process to the ASGI app; the ``not_a_server_error``
 check fails on any 5xx (``/readyz`` may answer 503 only when the database is down, which it is
 not here). Each request is authenticated as the action server (service token), a staff member
-of Peel 6.1 or an auditor, drawn by Hypothesis, and path ids are half of the time those of a
-real handover of Peel 6.1, so that the code behind the 404 is reached too.
+of Senzer or an auditor, drawn by Hypothesis, and path ids are half of the time those of a
+real handover of Senzer, so that the code behind the 404 is reached too.
 
 The run is bounded (25 examples per operation, derandomized so that a failure reproduces, no
 Hypothesis example database) and uses its own SQLite file, created with
@@ -85,7 +85,7 @@ def _payload(conversation_id: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module", autouse=True)
 def _world() -> Iterator[None]:
-    """Tables, a staff member and an auditor of Peel 6.1, and one real handover."""
+    """Tables, a staff member and an auditor of Senzer, and one real handover."""
     engine = make_engine(_SETTINGS.DATABASE_URL)
     Base.metadata.create_all(engine)
     _stamp_head()

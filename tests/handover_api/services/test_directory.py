@@ -69,9 +69,9 @@ def test_all_four_regions_and_their_municipalities_are_loaded(directory: Directo
 def test_organisations_with_level_and_teams(directory: Directory) -> None:
     peel = directory.organisation("peel61")
     assert peel is not None
-    assert (peel.id, peel.name, peel.level) == ("peel61", "Peel 6.1", "regional")
+    assert (peel.id, peel.name, peel.level) == ("peel61", "Senzer", "regional")
     assert list(peel.teams) == ["werk-inkomen"]
-    assert peel.teams["werk-inkomen"].name == "Peel 6.1"
+    assert peel.teams["werk-inkomen"].name == "Senzer"
     ijmond = directory.organisation("werkplein-ijmond")
     assert ijmond is not None
     assert set(ijmond.teams) == {"werkplein", "jongerenloket", "werkgeversservicepunt"}
@@ -108,7 +108,10 @@ def test_provenance_and_successors_are_read(directory: Directory) -> None:
         org = directory.organisation(org_id)
         assert org is not None and org.sources, org_id  # every regional organisation is sourced
     peel = directory.organisation("peel61")
-    assert peel is not None and peel.successor_name == "Senzer"  # rename still to do
+    assert peel is not None and peel.name == "Senzer" and peel.successor_name is None
+    assert peel.name_in_sources == "Peel 6.1"
+    ijmond = directory.organisation("werkplein-ijmond")
+    assert ijmond is not None and ijmond.successor_name == "IJmond Werkt!"  # flagged, not renamed
     alkmaar = directory.organisation("sociale-dienst-regio-alkmaar")
     assert alkmaar is not None and alkmaar.name == "Zaffier" and alkmaar.successor_name is None
 
@@ -346,7 +349,7 @@ def test_helmond_from_the_wijkteam_returns_to_peel61(directory: Directory) -> No
         municipality_code="GM0794", from_organisation="gemeente-helmond"
     )
     assert [(t.level, t.organisation, t.team, t.team_name) for t in targets] == [
-        ("regional", "peel61", "werk-inkomen", "Peel 6.1")
+        ("regional", "peel61", "werk-inkomen", "Senzer")
     ]
 
 
@@ -442,8 +445,8 @@ def test_no_return_targets_for_unknown_ids(directory: Directory) -> None:
 @pytest.mark.parametrize(
     ("organisation", "team", "expected"),
     [
-        ("peel61", None, "Peel 6.1"),
-        ("peel61", "werk-inkomen", "Peel 6.1"),
+        ("peel61", None, "Senzer"),
+        ("peel61", "werk-inkomen", "Senzer"),
         ("gemeente-helmond", "wijkteam", "Het wijkteam Helmond"),
         ("werkplein-ijmond", "jongerenloket", "Het Jongerenloket van Werkplein IJmond"),
         (
@@ -491,7 +494,7 @@ def test_configure_fails_at_once_on_a_broken_file(
     data_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(directory_module, "_configured", None)
-    _edit(data_copy, "peelland.yml", "name: Peel 6.1\n", "name: [Peel 6.1\n")
+    _edit(data_copy, "peelland.yml", "name: Senzer\n", "name: [Senzer\n")
     with pytest.raises(DirectoryError, match=r"peelland\.yml"):
         directory_module.configure(data_copy)
     assert directory_module._configured is None

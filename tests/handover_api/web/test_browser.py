@@ -318,7 +318,7 @@ def _staff_token(settings: Settings, username: str, organisation: str) -> str:
 def test_return_to_the_other_level_in_chromium(
     live_app: LiveApp, make_payload: Callable[..., dict[str, Any]]
 ) -> None:
-    """Peel 6.1 returns a case to the Helmond wijkteam from the pick-list, once without and
+    """Senzer returns a case to the Helmond wijkteam from the pick-list, once without and
     once with the resident's consent; the wijkteam sees exactly what consent allows."""
     if not CHROMIUM.exists():
         _no_browser(f"no Chromium at {CHROMIUM}")

@@ -788,7 +788,7 @@ def test_logs_contain_no_personal_data(
 def test_return_without_consent_for_the_new_organisation_shows_metadata_only(
     client: TestClient, peel_headers: Headers, helmond_headers: Headers, create_handover: Create
 ) -> None:
-    """The resident agreed to share with Peel 6.1, not with the wijkteam: the wijkteam sees
+    """The resident agreed to share with Senzer, not with the wijkteam: the wijkteam sees
     that a case is waiting and who holds the consent, not the resident's data."""
     original = create_handover()
     response = _return(client, original["id"], peel_headers, "past beter bij het wijkteam")
