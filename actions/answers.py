@@ -1,8 +1,15 @@
 """Answers to information questions from the knowledge base, for the resident's municipality.
 
-Every answer is sourced and dated data (data/knowledge/); this module only picks the entry for
-the intent, fills in the municipality's details and, where a professional can take it further,
-offers a warm handover.
+Every answer is sourced and dated data (data/knowledge/); this module picks the entry for the
+intent, fills in the municipality's details and decides what comes after it:
+
+- a question asked while the assistant was waiting for another answer (a side question) is
+  answered, and then that question is asked once more — never a second yes/no on top of it;
+- during the handover form the answer does not change where the handover goes;
+- after a handover for the same question, the resident gets the reference, not a new offer;
+- the same question twice gets the longer explanation (or a short pointer), not the same text;
+- someone under 18 asking about bijstand gets what applies to them instead;
+- a place outside the four regions is named as such, with where to go instead.
 """
 
 import logging
@@ -12,19 +19,34 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.channels import TEXT_ONLY, YES_NO, channel_of, choice_message
-from actions.crisis import urgency_events
-from actions.knowledge import SMS_MAX_CHARS, gsm7_length, load_knowledge
-from actions.municipality import known_municipality, municipality_from_message, municipality_slots
+from actions.channels import TEXT_ONLY, channel_of
+from actions.dialogue import answer_when_contact, start_handover
+from actions.knowledge import SMS_MAX_CHARS, Answer, gsm7_length, load_knowledge
+from actions.language import ENGLISH_LEAD, ENGLISH_OFFER, english_first
+from actions.municipality import (
+    known_municipality,
+    municipality_from_message,
+    municipality_slots,
+    outside_place,
+)
+from actions.pending import ask, ask_again, clear, pending_kind
+from actions.privacy_requests import bsn_notice, handle_privacy_request
 from actions.regions import load_regions
+from actions.replies import age_of, asks_for_person, sounds_angry, starts_with_refusal
+from actions.signals import latest_intent, latest_text, urgency_events
+from actions.way_forward import outside_text
 
 logger = logging.getLogger(__name__)
 
 OFFER_TEXT = "Wilt u dat een medewerker contact met u opneemt over uw vraag?"
-
-
+ANGRY_OFFER = "Wilt u dat een medewerker u belt om het samen op te lossen?"
+ANGER_ACK = "Wat vervelend dat het zo loopt. Ik begrijp dat u boos bent, en het spijt me."
 MORE_HINT_SMS = " Typ MEER voor uitleg."
 ASK_MUNICIPALITY = "In welke gemeente woont u? Dan geef ik u ook de gegevens van uw eigen gemeente."
+REPEATED = "Meer dan dit kan ik er niet over vertellen. Een medewerker kan met u meekijken."
+# Topics that do not apply under 18: the under-18 entry answers instead.
+ADULT_ONLY = frozenset({"bijstand", "zoektermijn_jongeren", "voorschot"})
+UNDER_18_TOPIC = "onder_18"
 
 
 def _with_more_hint(text: str, has_more: bool, link: str | None, channel: str) -> str:
@@ -41,6 +63,157 @@ def _with_more_hint(text: str, has_more: bool, link: str | None, channel: str) -
     return f"{text}\n\nMeer weten? {' '.join(hint)}" if hint else text
 
 
+def _age_events(tracker: Tracker) -> list[EventType]:
+    age = age_of(latest_text(tracker))
+    return [SlotSet("leeftijd", age)] if age is not None else []
+
+
+def _topic_for(tracker: Tracker, intent: str, age: int | None) -> str | None:
+    knowledge = load_knowledge()
+    topic = knowledge.topic_for_intent(intent)
+    if topic is None and tracker.get_slot("awaiting_municipality"):
+        topic = tracker.get_slot("topic")
+    if topic in ADULT_ONLY and age is not None and age < 18 and UNDER_18_TOPIC in knowledge.entries:
+        return UNDER_18_TOPIC
+    return topic
+
+
+def _say_answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    answer: Answer,
+    channel: str,
+    language: str,
+) -> None:
+    answered: list[str] = list(tracker.get_slot("answered_topics") or [])
+    if answer.topic in answered and tracker.get_slot("topic") == answer.topic:
+        # Asked again right after: the longer text once, then a pointer — never a copy.
+        more_given = f"{answer.topic}+meer" in answered
+        if answer.more and not more_given:
+            dispatcher.utter_message(text=answer.more)
+        elif not any(answer.text in said for said in _last_bot_texts(tracker)):
+            dispatcher.utter_message(text=answer.text)
+        else:
+            dispatcher.utter_message(text=REPEATED)
+        return
+    if language == "en":
+        dispatcher.utter_message(text=f"{ENGLISH_LEAD}\n{answer.text}")
+        return
+    dispatcher.utter_message(
+        text=_with_more_hint(answer.text, bool(answer.more), answer.link, channel)
+    )
+
+
+def _last_bot_texts(tracker: Tracker) -> list[str]:
+    """What the assistant said since the resident's previous message."""
+    said: list[str] = []
+    seen_user = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user += 1
+            if seen_user == 2:
+                break
+        elif event.get("event") == "bot" and seen_user == 1:
+            said.append(str(event.get("text") or ""))
+    return said
+
+
+def _answered(tracker: Tracker, topic: str, more: bool = False) -> SlotSet:
+    answered: list[str] = list(tracker.get_slot("answered_topics") or [])
+    key = f"{topic}+meer" if more else topic
+    if key not in answered:
+        answered.append(key)
+    return SlotSet("answered_topics", answered)
+
+
+async def answer_intent(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    intent: str,
+    language: str = "nl",
+    *,
+    angry: bool = False,
+) -> list[EventType] | None:
+    """Answer ``intent`` from the knowledge base and decide what follows; None if no entry.
+    At most one question follows an answer; an angry resident is offered a person even where
+    the answer itself has nothing to hand over."""
+    regions = load_regions()
+    knowledge = load_knowledge()
+    events: list[EventType] = [
+        SlotSet("awaiting_municipality", False),
+        *urgency_events(tracker),  # "morgen komt de deurwaarder..." asked as a question
+        *_age_events(tracker),
+    ]
+    age = age_of(latest_text(tracker)) or tracker.get_slot("leeftijd")
+    municipality = municipality_from_message(tracker, regions, use_text=True)
+    if municipality:
+        events += municipality_slots(municipality)
+    else:
+        municipality = known_municipality(tracker, regions)
+    outside = None if municipality else outside_place(tracker, regions)
+    topic = _topic_for(tracker, intent, age)
+    if topic is None:
+        return None
+    channel = channel_of(tracker)
+    answer = knowledge.answer(topic, municipality, regions, channel)
+    repeated = topic in (tracker.get_slot("answered_topics") or []) and (
+        tracker.get_slot("topic") == topic
+    )
+    _say_answer(dispatcher, tracker, answer, channel, language)
+    events += [SlotSet("topic", topic), _answered(tracker, topic, more=repeated)]
+
+    if outside:
+        dispatcher.utter_message(text=outside_text(outside))
+        return [*events, SlotSet("municipality_asked", True)]
+    active_form = bool(tracker.active_loop_name)
+    if pending_kind(tracker) and not active_form:
+        if starts_with_refusal(latest_text(tracker)):
+            return [*events, *clear()]  # "nee, maar wat is ...?": answered, not asked again
+        if int(tracker.get_slot("pending_retries") or 0) < 1:
+            # A side question: back, once, to what we were asking. No second question on top.
+            return [*events, *ask_again(dispatcher, tracker, "En dan nog mijn vraag:")]
+        return [*events, *clear()]
+    if active_form:
+        return events  # the form asks its own question next; the destination stays as it was
+    if (
+        answer.needs_municipality
+        and not tracker.get_slot("municipality_asked")
+        and not tracker.get_slot("gemeente_code")
+    ):
+        # Ask once; whatever the resident says next, we do not ask again this session.
+        dispatcher.utter_message(text=ASK_MUNICIPALITY)
+        return [
+            *events,
+            SlotSet("awaiting_municipality", True),
+            SlotSet("municipality_asked", True),
+        ]
+    if answer.service is None:
+        if angry:
+            return [*events, *ask(dispatcher, tracker, "handover", ANGRY_OFFER)]
+        return events
+    events.append(SlotSet("service", answer.service))
+    done = _handover_for(tracker, answer.service)
+    if done:
+        dispatcher.utter_message(
+            text=f"Uw vraag hierover is al doorgegeven (kenmerk {done}). De medewerker neemt "
+            "contact met u op; u kunt dit dan ook bespreken."
+        )
+        return events
+    if asks_for_person(latest_text(tracker)):
+        # "... en ik wil graag gebeld worden": no question whether they want what they asked.
+        return [*events, *start_handover(dispatcher, tracker)]
+    offer = ENGLISH_OFFER if language == "en" else ANGRY_OFFER if angry else OFFER_TEXT
+    return [*events, *ask(dispatcher, tracker, "handover", offer)]
+
+
+def _handover_for(tracker: Tracker, service: str) -> str | None:
+    """The reference of a handover already made in this session for ``service``."""
+    for made in tracker.get_slot("handovers_made") or []:
+        if made.get("service") == service or made.get("crisis"):
+            return str(made["reference"])
+    return None
+
+
 class ActionAnswerQuestion(Action):
     """Answers the question of the latest message, or — when the resident just told where
     they live because we asked — the previous question again, now for their municipality."""
@@ -51,46 +224,28 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        regions = load_regions()
-        knowledge = load_knowledge()
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-        awaiting = bool(tracker.get_slot("awaiting_municipality"))
-        # "morgen komt de deurwaarder..." asked as a question is just as urgent
-        events: list[EventType] = [
-            SlotSet("awaiting_municipality", False),
-            *urgency_events(tracker),
-        ]
-        municipality = municipality_from_message(tracker, regions, use_text=awaiting)
-        if municipality:
-            events += municipality_slots(municipality)
-        else:
-            municipality = known_municipality(tracker, regions)
-        topic = knowledge.topic_for_intent(intent)
-        if topic is None and awaiting:
-            topic = tracker.get_slot("topic")
-        if topic is None:
-            logger.warning("no knowledge entry for intent %s", intent)
-            dispatcher.utter_message(response="utter_no_answer")
-            return events
-        channel = channel_of(tracker)
-        answer = knowledge.answer(topic, municipality, regions, channel)
-        dispatcher.utter_message(
-            text=_with_more_hint(answer.text, bool(answer.more), answer.link, channel)
+        bsn_notice(dispatcher, tracker)
+        privacy = handle_privacy_request(dispatcher, tracker)
+        if privacy is not None:
+            return privacy
+        english = english_first(dispatcher, tracker)
+        if english is not None:
+            return english
+        when = answer_when_contact(dispatcher, tracker)
+        if when is not None:
+            return when
+        angry = sounds_angry(latest_text(tracker))
+        if angry:
+            dispatcher.utter_message(text=ANGER_ACK)
+        language = str(tracker.get_slot("language") or "nl")
+        events = await answer_intent(
+            dispatcher, tracker, latest_intent(tracker), language, angry=angry
         )
-        events.append(SlotSet("topic", topic))
-        if answer.needs_municipality and not tracker.get_slot("municipality_asked"):
-            # Ask once; whatever the resident says next, we do not ask again this session.
-            dispatcher.utter_message(text=ASK_MUNICIPALITY)
-            return [
-                *events,
-                SlotSet("awaiting_municipality", True),
-                SlotSet("municipality_asked", True),
-                SlotSet("handover_offered", False),
-            ]
-        if answer.service is None:
-            return [*events, SlotSet("handover_offered", False)]
-        dispatcher.utter_message(**choice_message(OFFER_TEXT, YES_NO, channel))
-        return [*events, SlotSet("service", answer.service), SlotSet("handover_offered", True)]
+        if events is None:
+            logger.warning("no knowledge entry for intent %s", latest_intent(tracker))
+            dispatcher.utter_message(response="utter_no_answer")
+            return []
+        return events
 
 
 class ActionAnswerForMunicipality(ActionAnswerQuestion):
@@ -99,6 +254,17 @@ class ActionAnswerForMunicipality(ActionAnswerQuestion):
 
     def name(self) -> str:
         return "action_answer_for_municipality"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        regions = load_regions()
+        if municipality_from_message(tracker, regions, use_text=True) is None:
+            place = outside_place(tracker, regions)
+            if place:
+                dispatcher.utter_message(text=outside_text(place))
+                return [SlotSet("awaiting_municipality", False)]
+        return await super().run(dispatcher, tracker, domain)
 
 
 class ActionAnswerMore(Action):
@@ -118,5 +284,8 @@ class ActionAnswerMore(Action):
         answer = load_knowledge().answer(
             topic, known_municipality(tracker, regions), regions, channel_of(tracker)
         )
+        if f"{topic}+meer" in (tracker.get_slot("answered_topics") or []):
+            dispatcher.utter_message(text=REPEATED)
+            return []
         dispatcher.utter_message(text=answer.more or answer.text)
-        return []
+        return [_answered(tracker, topic, more=True)]

@@ -16,6 +16,8 @@ Environment variables (all optional; defaults suit the local run):
 - ``VOORDEUR_RETRY_SECONDS`` (``30``): pause between outbox delivery rounds.
 - ``VOORDEUR_DATA_DIR`` (``<repo>/data``): knowledge base (``knowledge/``), regions
   (``regions/``) and consent texts (``consent.yml``).
+- ``VOORDEUR_CONVERSATION_RETENTION_DAYS`` (``14``): how long conversations without a handover
+  are kept (the handover API enforces it); the assistant tells residents who ask.
 """
 
 import os
@@ -40,6 +42,7 @@ class Settings:
     http_timeout: float
     retry_seconds: float
     data_dir: Path
+    conversation_retention_days: int = 14
 
     @property
     def knowledge_dir(self) -> Path:
@@ -73,4 +76,7 @@ def get_settings(environ: Mapping[str, str] | None = None) -> Settings:
         http_timeout=_seconds(env, "VOORDEUR_HTTP_TIMEOUT", "10"),
         retry_seconds=_seconds(env, "VOORDEUR_RETRY_SECONDS", "30"),
         data_dir=Path(env.get("VOORDEUR_DATA_DIR") or REPO / "data"),
+        conversation_retention_days=int(
+            _seconds(env, "VOORDEUR_CONVERSATION_RETENTION_DAYS", "14")
+        ),
     )

@@ -35,3 +35,19 @@ def municipality_from_message(
 
 def municipality_slots(municipality: Municipality) -> list[SlotSet]:
     return [SlotSet("gemeente", municipality.name), SlotSet("gemeente_code", municipality.code)]
+
+
+def outside_place(tracker: Tracker, regions: RegionConfig) -> str | None:
+    """A Dutch municipality or place outside the configured regions named in the latest
+    message ("ik woon in Amsterdam"), unless the message also names one inside them."""
+    candidates = [
+        str(e["value"])
+        for e in tracker.latest_message.get("entities", [])
+        if e.get("entity") == "gemeente" and e.get("value")
+    ]
+    candidates.append(tracker.latest_message.get("text") or "")
+    for candidate in candidates:
+        found = regions.outside_place(candidate)
+        if found:
+            return str(found)
+    return None

@@ -1,9 +1,14 @@
-"""A durable queue for handovers the handover API could not take at that moment.
+"""A durable queue for handovers (and consent withdrawals) the handover API could not take at
+that moment.
 
 A resident must never lose a handover because a server was down at 23:00. The action server
 writes the complete request (payload + Idempotency-Key) here, tells the resident their
 reference, and delivers it later. Because the key is re-used, a delivery that did reach the API
 but whose answer got lost cannot create a duplicate.
+
+A withdrawal of consent is queued the same way: a resident who says "trek mijn toestemming in"
+while the API is down is told it is recorded, so it must reach the API later. A handover still
+waiting in the queue is simply cancelled: then nothing was ever shared.
 
 SQLite from the standard library keeps this dependency-free and durable across restarts.
 """
@@ -41,6 +46,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     rejected INTEGER NOT NULL DEFAULT 0
 )
 """
+_WITHDRAWALS = """
+CREATE TABLE IF NOT EXISTS withdrawals (
+    handover_id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    delivered_at REAL
+)
+"""
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ class Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
             conn.execute(_SCHEMA)
+            conn.execute(_WITHDRAWALS)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -91,9 +104,39 @@ class Outbox:
     def pending_count(self) -> int:
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND rejected = 0"
+                "SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND rejected = 0)"
+                " + (SELECT COUNT(*) FROM withdrawals WHERE delivered_at IS NULL)"
             ).fetchone()
         return int(row[0])
+
+    def cancel(self, key: str) -> bool:
+        """Drops a handover that was not delivered yet; True when there was one to drop."""
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "DELETE FROM outbox WHERE idempotency_key = ? AND delivered_at IS NULL", (key,)
+            )
+        return cursor.rowcount > 0
+
+    def enqueue_withdrawal(self, handover_id: str) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO withdrawals (handover_id, created_at) VALUES (?, ?)",
+                (handover_id, time.time()),
+            )
+
+    def due_withdrawals(self) -> list[str]:
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT handover_id FROM withdrawals WHERE delivered_at IS NULL ORDER BY created_at"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def mark_withdrawal_delivered(self, handover_id: str) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE withdrawals SET delivered_at = ? WHERE handover_id = ?",
+                (time.time(), handover_id),
+            )
 
     def mark_delivered(self, key: str) -> None:
         with self._connect() as conn:
@@ -134,6 +177,14 @@ async def deliver_due(outbox: Outbox, client: HandoverApiClient) -> int:
         else:
             outbox.mark_delivered(item.idempotency_key)
             delivered += 1
+    for handover_id in outbox.due_withdrawals():
+        try:
+            await client.withdraw_consent(handover_id)
+        except HandoverApiUnavailable:
+            break
+        except HandoverApiRejected as exc:
+            logger.error("consent withdrawal refused by the API (status %s)", exc.status)
+        outbox.mark_withdrawal_delivered(handover_id)
     return delivered
 
 

@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from actions.regions import Destination, RegionConfig
+from actions.signals import SERVICE_FOR_REGELING
+
+__all__ = ["SERVICE_FOR_REGELING", "SERVICE_LABELS", "Route", "is_multi_problem", "route"]
 
 SERVICE_LABELS = {
     "information": "informatie en advies",
@@ -24,13 +27,6 @@ SERVICE_LABELS = {
     "wmo": "ondersteuning vanuit de Wmo",
     "jeugd": "jeugdhulp",
     "werk": "werk en re-integratie",
-}
-SERVICE_FOR_REGELING = {
-    "bijstand": "bijstand_intake",
-    "bijzondere_bijstand": "bijzondere_bijstand",
-    "schuldhulp": "schuldhulp",
-    "wmo": "wmo",
-    "minimaregeling": "minimaregelingen",
 }
 ORDINARY_WORK_AND_INCOME = frozenset({"inkomen", "werk_opleiding"})
 

@@ -7,31 +7,25 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.channels import YES_NO, channel_of, choice_message
-from actions.crisis import urgency_events
+from actions.answers import answer_intent
+from actions.dialogue import acknowledge_anger, question_intent, start_handover, with_slots
+from actions.facts import remember_facts
+from actions.language import english_first
+from actions.municipality import outside_place
+from actions.pending import ask, ask_again, pending_kind
+from actions.privacy_requests import bsn_notice, handle_privacy_request
+from actions.regions import load_regions
+from actions.replies import asks_for_person, sounds_angry
 from actions.routing import is_multi_problem
+from actions.signals import accumulate_domains, latest_text, urgency_events
+from actions.way_forward import outside_text
 
-LIFE_DOMAIN_ENTITY = "leefgebied"
-
-
-def accumulate_domains(
-    tracker: Tracker,
-) -> tuple[list[str], dict[str, list[str]]]:
-    """Life domains of the whole conversation so far, plus this message's, with evidence."""
-    domains: list[str] = list(tracker.get_slot("leefgebieden") or [])
-    evidence: dict[str, list[str]] = dict(tracker.get_slot("leefgebied_bewijs") or {})
-    text = tracker.latest_message.get("text") or ""
-    for entity in tracker.latest_message.get("entities", []):
-        if entity.get("entity") != LIFE_DOMAIN_ENTITY:
-            continue
-        code = str(entity.get("value"))
-        if code not in domains:
-            domains.append(code)
-        start, end = entity.get("start"), entity.get("end")
-        words = text[start:end] if isinstance(start, int) and isinstance(end, int) else code
-        if words and words not in evidence.setdefault(code, []):
-            evidence[code].append(words)
-    return domains, evidence
+MULTI_PROBLEM = (
+    "Dank u dat u dit vertelt. Er speelt veel tegelijk. Een medewerker van het wijkteam in uw "
+    "gemeente kan u helpen met alles samen, met één plan."
+)
+ONE_PROBLEM = "Dank u dat u dit vertelt. Een medewerker kan met u meekijken."
+OFFER = "Wilt u dat een medewerker contact met u opneemt?"
 
 
 class ActionRespondSituation(Action):
@@ -41,27 +35,57 @@ class ActionRespondSituation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        bsn_notice(dispatcher, tracker)
+        privacy = handle_privacy_request(dispatcher, tracker)
+        if privacy is not None:
+            return privacy
+        english = english_first(dispatcher, tracker)
+        if english is not None:
+            return english
         domains, evidence = accumulate_domains(tracker)
         events: list[EventType] = [
             SlotSet("leefgebieden", domains),
             SlotSet("leefgebied_bewijs", evidence),
             *urgency_events(tracker),
+            *remember_facts(tracker),
         ]
         if tracker.active_loop_name:
             # A handover is already being prepared: this goes along with it.
             dispatcher.utter_message(text="Dank u, dat geef ik door aan de medewerker.")
             return events
-        if is_multi_problem(domains):
-            text = (
-                "Dank u dat u dit vertelt. Er speelt veel tegelijk. Een medewerker van het "
-                "wijkteam in uw gemeente kan u helpen met alles samen, met één plan."
+        text = latest_text(tracker)
+        if sounds_angry(text):
+            return [*events, *acknowledge_anger(dispatcher, tracker)]
+        place = outside_place(tracker, load_regions())
+        if place and not any(e.get("name") == "gemeente_code" for e in events):
+            dispatcher.utter_message(text=outside_text(place))
+            return events
+        if asks_for_person(text):
+            dispatcher.utter_message(text="Dank u dat u dit vertelt.")
+            return [*events, *start_handover(dispatcher, tracker)]
+        question = question_intent(tracker)
+        if question is not None and not pending_kind(tracker):
+            # A story with a question in it: the question gets its answer.
+            answered = await answer_intent(
+                dispatcher,
+                with_slots(tracker, events),
+                question,
+                str(tracker.get_slot("language") or "nl"),
             )
-        else:
-            text = "Dank u dat u dit vertelt. Een medewerker kan met u meekijken."
-        dispatcher.utter_message(text=text)
+            if answered is not None:
+                return [*events, *answered]
+        if pending_kind(tracker):
+            dispatcher.utter_message(text="Dank u dat u dit vertelt. Dat neem ik mee.")
+            return [*events, *ask_again(dispatcher, tracker)]
+        reference = tracker.get_slot("handover_reference")
+        if reference:
+            dispatcher.utter_message(
+                text=f"Dank u dat u dit vertelt. Uw vraag is al doorgegeven (kenmerk {reference}). "
+                "Vertel dit ook aan de medewerker als die contact met u opneemt."
+            )
+            return events
+        new_domains = set(domains) - set(tracker.get_slot("leefgebieden") or [])
         dispatcher.utter_message(
-            **choice_message(
-                "Wilt u dat een medewerker contact met u opneemt?", YES_NO, channel_of(tracker)
-            )
+            text=MULTI_PROBLEM if is_multi_problem(domains) and new_domains else ONE_PROBLEM
         )
-        return [*events, SlotSet("handover_offered", True)]
+        return [*events, *ask(dispatcher, tracker, "handover", OFFER)]

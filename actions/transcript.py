@@ -66,12 +66,20 @@ def build_summary(
     domains: list[str],
     phone_given: bool,
     channel: str,
+    notes: list[str] | None = None,
+    safety: str | None = None,
 ) -> str:
-    """A few Dutch lines so the professional can call without asking everything again."""
-    lines = [
+    """A few Dutch lines so the professional can call without asking everything again.
+    Safety first: when and how contact is safe, and what the resident asked to be respected."""
+    lines = []
+    if safety:
+        lines.append(f"VEILIG CONTACT (woorden van de inwoner): \u201c{strip_bsn(safety)}\u201d.")
+    lines += [
         f"Vraag: {question or 'wil graag contact met een medewerker'}.",
         f"Gemeente: {municipality}. Kanaal: {channel}.",
     ]
+    for note in notes or []:
+        lines.append(f"Voorwaarde van de inwoner: \u201c{strip_bsn(note)}\u201d.")
     if domains:
         lines.append(
             "Leefgebieden genoemd: " + ", ".join(d.replace("_", " ") for d in domains) + "."

@@ -68,3 +68,7 @@ class HandoverApiClient:
         await self._post(
             f"/api/v1/conversations/{conversation_id}/events", {"events": events}, None
         )
+
+    async def withdraw_consent(self, handover_id: str) -> dict[str, Any]:
+        """POST /api/v1/handovers/{id}/consent-withdrawal (contract v2); idempotent."""
+        return await self._post(f"/api/v1/handovers/{handover_id}/consent-withdrawal", {}, None)

@@ -40,6 +40,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot.channels.privacy import without_bsn
 from bot.channels.twilio_dedup import (
     CLAIM_LEASE_SECONDS,
     Claim,
@@ -281,6 +282,7 @@ class VoordeurTwilioInput(TwilioInput):
             if not self.is_authentic(url, form, request.headers.get("X-Twilio-Signature", "")):
                 logger.warning("Twilio webhook with a bad signature refused")
                 return response.text("invalid signature", status=403)
-            return await self.handle(form, on_new_message)
+            return await self.handle(form, guarded)
 
+        guarded = without_bsn(on_new_message)
         return hook

@@ -62,17 +62,32 @@ def dispatcher() -> CollectingDispatcher:
 
 
 class FakeHandoverApi:
-    """A local aiohttp server that behaves like POST /api/v1/handovers (idempotency included)."""
+    """A local aiohttp server that behaves like POST /api/v1/handovers (idempotency included)
+    and POST /api/v1/handovers/{id}/consent-withdrawal (contract v2, idempotent).
+
+    Every request is recorded in ``requests`` as {"method", "path", "headers", "body"};
+    ``withdrawn`` lists the handover ids whose consent was withdrawn, in order."""
 
     def __init__(self) -> None:
         self.by_key: dict[str, dict[str, Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self.fail_with: int | None = None
         self.conflict_references: set[str] = set()
+        self.withdrawn: list[str] = []
+
+    def _record(self, request: web.Request, body: Any) -> None:
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "headers": dict(request.headers),
+                "body": body,
+            }
+        )
 
     async def create(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.requests.append({"headers": dict(request.headers), "body": body})
+        self._record(request, body)
         if self.fail_with:
             return web.json_response({"detail": "failure"}, status=self.fail_with)
         if request.headers.get("Authorization") != "Bearer test-service-token":
@@ -86,6 +101,28 @@ class FakeHandoverApi:
         self.by_key[key] = created
         return web.json_response(created, status=201)
 
+    async def withdraw_consent(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else None
+        self._record(request, body)
+        if self.fail_with:
+            return web.json_response({"detail": "failure"}, status=self.fail_with)
+        if request.headers.get("Authorization") != "Bearer test-service-token":
+            return web.json_response({"detail": "unauthorised"}, status=401)
+        handover_id = request.match_info["handover_id"]
+        handover = next((h for h in self.by_key.values() if h["id"] == handover_id), None)
+        if handover is None:
+            return web.json_response({"detail": "not found"}, status=404)
+        if handover_id not in self.withdrawn:
+            self.withdrawn.append(handover_id)
+        handover["consent_withdrawn"] = True
+        return web.json_response(handover, status=200)
+
+    def add_handover(self, handover_id: str, key: str = "", **fields: Any) -> dict[str, Any]:
+        """A handover the API already holds (as if created earlier in the conversation)."""
+        created = {"id": handover_id, "status": "new", **fields}
+        self.by_key[key or f"key-{handover_id}"] = created
+        return created
+
 
 @pytest.fixture
 async def fake_api(
@@ -94,6 +131,7 @@ async def fake_api(
     api = FakeHandoverApi()
     app = web.Application()
     app.router.add_post("/api/v1/handovers", api.create)
+    app.router.add_post("/api/v1/handovers/{handover_id}/consent-withdrawal", api.withdraw_consent)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

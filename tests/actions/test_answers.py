@@ -1,6 +1,21 @@
-from actions.answers import ActionAnswerForMunicipality, ActionAnswerMore, ActionAnswerQuestion
+import pytest
+
+from actions.answers import (
+    ANGER_ACK,
+    ANGRY_OFFER,
+    ASK_MUNICIPALITY,
+    OFFER_TEXT,
+    REPEATED,
+    UNDER_18_TOPIC,
+    ActionAnswerForMunicipality,
+    ActionAnswerMore,
+    ActionAnswerQuestion,
+    outside_text,
+)
 from actions.knowledge import gsm7_length
+from actions.privacy_requests import BSN_WARNING
 from actions.session import ActionSessionStart
+from privacy.redaction import BSN_REMOVED
 from tests.actions.conftest import make_tracker
 
 HELMOND = {"gemeente_code": "GM0794", "gemeente": "Helmond"}
@@ -14,13 +29,18 @@ async def test_bijstand_question_is_answered_and_a_handover_offered(dispatcher) 
     tracker = make_tracker(text="kan ik bijstand krijgen?", intent="ask_bijstand", slots=HELMOND)
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     answer, offer = dispatcher.messages
-    assert "Peel 6.1" in answer["text"]
+    assert "Senzer" in answer["text"]
     assert "Meer weten? Typ 'meer' voor meer uitleg. https://" in answer["text"]
     assert [b["payload"] for b in offer["buttons"]] == ["/affirm", "/deny"]
     slots = _slots(events)
     assert slots["topic"] == "bijstand"
     assert slots["service"] == "bijstand_intake"
-    assert slots["handover_offered"] is True
+    # the offer is the one pending question, so "ja maar ..." is read in its context
+    assert slots["awaiting_reply"] is True
+    assert slots["pending"] == "handover"
+    assert slots["pending_question"] == OFFER_TEXT
+    assert slots["pending_choices"] == [["Ja", "/affirm"], ["Nee", "/deny"]]
+    assert slots["pending_retries"] == 0
 
 
 async def test_municipality_named_in_the_question_is_remembered(dispatcher) -> None:
@@ -32,7 +52,7 @@ async def test_municipality_named_in_the_question_is_remembered(dispatcher) -> N
     slots = _slots(await ActionAnswerQuestion().run(dispatcher, tracker, {}))
     assert slots["gemeente_code"] == "GM1771"
     assert slots["gemeente"] == "Geldrop-Mierlo"
-    assert slots["handover_offered"] is True
+    assert slots["pending"] == "handover" and slots["awaiting_reply"] is True
 
 
 async def test_unknown_municipality_is_asked_once_then_the_answer_is_given_for_it(
@@ -53,7 +73,7 @@ async def test_unknown_municipality_is_asked_once_then_the_answer_is_given_for_i
     assert slots["gemeente_code"] == "GM0453"
     assert "Werkplein IJmond" in dispatcher.messages[0]["text"]
     assert slots["awaiting_municipality"] is False
-    assert slots["handover_offered"] is True
+    assert slots["pending"] == "handover" and slots["awaiting_reply"] is True
 
     dispatcher.messages.clear()
     again = make_tracker(
@@ -81,7 +101,8 @@ async def test_out_of_scope_is_referred_without_a_handover_offer(dispatcher) -> 
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     assert len(dispatcher.messages) == 1
     assert "paspoort" in dispatcher.messages[0]["text"]
-    assert _slots(events)["handover_offered"] is False
+    slots = _slots(events)
+    assert "pending" not in slots and "awaiting_reply" not in slots
 
 
 async def test_meer_gives_the_follow_up_of_the_last_topic(dispatcher) -> None:
@@ -114,3 +135,216 @@ async def test_each_session_gets_an_opaque_conversation_id(dispatcher) -> None:
     assert ids[0] != ids[1]
     for value in ids:
         assert value.startswith("c-") and "31612345678" not in value and "whatsapp" not in value
+
+
+# --- what comes after an answer (the reworked contract of 2026-12-02) ------------------------
+
+OFFER_PENDING = {
+    "awaiting_reply": True,
+    "pending": "handover",
+    "pending_question": OFFER_TEXT,
+    "pending_choices": [["Ja", "/affirm"], ["Nee", "/deny"]],
+    "pending_retries": 0,
+}
+MADE_BIJSTAND = [
+    {
+        "id": "id-1",
+        "key": "k",
+        "reference": "VD-ABCD-12",
+        "service": "bijstand_intake",
+        "crisis": None,
+        "organisation_name": "Senzer",
+    }
+]
+
+
+def _questions(dispatcher) -> list[str]:
+    """Messages that ask the resident something they must answer."""
+    return [
+        m["text"]
+        for m in dispatcher.messages
+        if m.get("buttons") or m.get("text") == ASK_MUNICIPALITY
+    ]
+
+
+async def test_a_side_question_is_answered_then_the_pending_question_asked_again(
+    dispatcher,
+) -> None:
+    tracker = make_tracker(
+        text="wat is bijzondere bijstand?",
+        intent="ask_bijzondere_bijstand",
+        slots={**HELMOND, **OFFER_PENDING},
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    answer, again = dispatcher.messages
+    assert "bijzondere bijstand" in answer["text"]
+    assert again["text"] == f"En dan nog mijn vraag: {OFFER_TEXT}"
+    assert [b["payload"] for b in again["buttons"]] == ["/affirm", "/deny"]
+    slots = _slots(events)
+    assert slots["pending_retries"] == 1
+    assert "pending" not in slots and "service" not in slots  # no new question on top
+
+
+async def test_an_answer_during_the_form_does_not_offer_or_reroute(dispatcher) -> None:
+    tracker = make_tracker(
+        text="wat is bijzondere bijstand?",
+        intent="ask_bijzondere_bijstand",
+        slots={**HELMOND, "service": "bijstand_intake"},
+        active_loop="handover_form",
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert len(dispatcher.messages) == 1  # the answer; the form asks its own question next
+    slots = _slots(events)
+    assert "pending" not in slots and "service" not in slots
+
+
+async def test_after_a_handover_for_the_same_question_the_reference_not_a_new_offer(
+    dispatcher,
+) -> None:
+    tracker = make_tracker(
+        text="bijstand?", intent="ask_bijstand", slots={**HELMOND, "handovers_made": MADE_BIJSTAND}
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert "al doorgegeven (kenmerk VD-ABCD-12)" in dispatcher.messages[-1]["text"]
+    assert not any(m.get("buttons") for m in dispatcher.messages)
+    assert "pending" not in _slots(events)
+
+    dispatcher.messages.clear()
+    other = make_tracker(
+        text="wmo?", intent="ask_wmo", slots={**HELMOND, "handovers_made": MADE_BIJSTAND}
+    )
+    assert _slots(await ActionAnswerQuestion().run(dispatcher, other, {}))["pending"] == "handover"
+
+
+async def test_the_same_question_again_never_gets_the_same_paragraph(dispatcher) -> None:
+    """Asked again: the longer text; again: the short answer (not what was just said); and
+    right after the short answer: a pointer instead of the same paragraph."""
+    asked = {**HELMOND, "topic": "bijstand", "answered_topics": ["bijstand"]}
+    tracker = make_tracker(text="bijstand?", intent="ask_bijstand", slots=asked)
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    first = dispatcher.messages[0]["text"]
+    assert "vermogen" in first  # the longer explanation
+    assert _slots(events)["answered_topics"] == ["bijstand", "bijstand+meer"]
+
+    dispatcher.messages.clear()
+    more_given = {**asked, "answered_topics": ["bijstand", "bijstand+meer"]}
+    tracker = make_tracker(text="bijstand?", intent="ask_bijstand", slots=more_given)
+    await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    short = dispatcher.messages[0]["text"]
+    assert short != first and "Senzer" in short
+
+    dispatcher.messages.clear()
+    just_said = [
+        {"event": "user", "text": "bijstand?", "parse_data": {}},
+        {"event": "bot", "text": short},
+        {"event": "user", "text": "bijstand?", "parse_data": {}},
+    ]
+    tracker = make_tracker(
+        text="bijstand?", intent="ask_bijstand", slots=more_given, events=just_said
+    )
+    await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == REPEATED
+
+
+async def test_under_18_gets_what_applies_to_them(dispatcher) -> None:
+    tracker = make_tracker(
+        text="ik ben 17, kan ik bijstand krijgen?", intent="ask_bijstand", slots=HELMOND
+    )
+    slots = _slots(await ActionAnswerQuestion().run(dispatcher, tracker, {}))
+    assert slots["leeftijd"] == 17
+    assert slots["topic"] == UNDER_18_TOPIC
+    assert "jonger dan 18" in dispatcher.messages[0]["text"]
+    assert slots["service"] != "bijstand_intake"
+
+    dispatcher.messages.clear()
+    adult = make_tracker(
+        text="ik woon hier 17 jaar, bijstand?", intent="ask_bijstand", slots=HELMOND
+    )
+    slots = _slots(await ActionAnswerQuestion().run(dispatcher, adult, {}))
+    assert slots["topic"] == "bijstand" and "leeftijd" not in slots
+
+
+async def test_a_place_outside_the_regions_is_named_without_an_offer(dispatcher) -> None:
+    tracker = make_tracker(
+        text="bijstand in Amsterdam",
+        intent="ask_bijstand",
+        entities=[{"entity": "gemeente", "value": "Amsterdam", "start": 12, "end": 21}],
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert dispatcher.messages[-1]["text"] == outside_text("Amsterdam")
+    assert "ligt niet in onze regio" in dispatcher.messages[-1]["text"]
+    slots = _slots(events)
+    assert "pending" not in slots and slots["municipality_asked"] is True
+    assert "gemeente_code" not in slots
+
+
+async def test_a_bsn_in_a_question_gets_the_warning_first(dispatcher) -> None:
+    tracker = make_tracker(
+        text=f"mijn bsn is {BSN_REMOVED}, kan ik bijstand krijgen",
+        intent="ask_bijstand",
+        slots=HELMOND,
+    )
+    await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == BSN_WARNING
+    assert "bijstand" in dispatcher.messages[1]["text"]
+
+
+async def test_an_english_first_message_gets_the_language_choice(dispatcher) -> None:
+    tracker = make_tracker(
+        text="Hello, can I get benefit money please", intent="ask_bijstand", slots=HELMOND
+    )
+    slots = _slots(await ActionAnswerQuestion().run(dispatcher, tracker, {}))
+    assert dispatcher.messages[0]["text"].startswith("Hello!")
+    assert slots["pending"] == "language" and slots["held_intent"] == "ask_bijstand"
+
+
+async def test_anger_is_acknowledged_before_the_answer_and_one_offer(dispatcher) -> None:
+    tracker = make_tracker(
+        text="belachelijk, hoe lang duurt bijstand aanvragen nog",
+        intent="ask_bijstand",
+        slots=HELMOND,
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == ANGER_ACK
+    assert len(_questions(dispatcher)) == 1
+    assert _slots(events)["pending"] == "handover"
+
+
+# Suspected bugs (reported 2026-12-02): the angry path adds ANGRY_OFFER whenever the answer
+# itself did not set `pending`, so it is stacked on a re-asked question, on "In welke gemeente
+# woont u?", after "al doorgegeven" and after "ligt niet in onze regio".
+@pytest.mark.parametrize(
+    ("text", "intent", "slots", "entities"),
+    [
+        (
+            "belachelijk, wat is bijzondere bijstand",
+            "ask_bijzondere_bijstand",
+            {**HELMOND, **OFFER_PENDING},
+            [],
+        ),
+        ("belachelijk, hoe vraag ik bijstand aan", "ask_bijstand", {}, []),
+        (
+            "belachelijk, hoe zit het met mijn bijstand",
+            "ask_bijstand",
+            {**HELMOND, "handovers_made": MADE_BIJSTAND},
+            [],
+        ),
+        (
+            "belachelijk, bijstand in Amsterdam",
+            "ask_bijstand",
+            {},
+            [{"entity": "gemeente", "value": "Amsterdam"}],
+        ),
+    ],
+)
+async def test_anger_never_stacks_a_second_question(
+    dispatcher, text, intent, slots, entities
+) -> None:
+    tracker = make_tracker(text=text, intent=intent, slots=slots, entities=entities)
+    await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == ANGER_ACK
+    assert len(_questions(dispatcher)) <= 1, _questions(dispatcher)
+    assert not any(m["text"] == ANGRY_OFFER for m in dispatcher.messages[1:-1])
+    texts = " ".join(m["text"] for m in dispatcher.messages)
+    if "al doorgegeven" in texts or "niet in onze regio" in texts:
+        assert ANGRY_OFFER not in texts

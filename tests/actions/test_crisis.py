@@ -1,4 +1,5 @@
-"""The crisis answer: the right national number at once, then an urgent handover offer."""
+"""The crisis answer: the right national number at once, then "gaat het om uzelf?" when the
+words name someone else, or an urgent handover offer (both as the one pending question)."""
 
 import re
 from pathlib import Path
@@ -7,10 +8,13 @@ import pytest
 import yaml
 
 from actions.crisis import (
+    ASK_WHO,
     DURING_FORM,
     OFFER_AFTER_EMERGENCY,
     OFFER_SELF,
     OFFER_THIRD_PARTY,
+    OFFER_VIOLENCE,
+    WHO_QUESTION,
     ActionCrisisResponse,
     urgency_events,
 )
@@ -88,11 +92,18 @@ async def test_each_crisis_gets_its_number_first(
     slots = _slots(events)
     assert slots["crisis_type"] == ctype
     assert slots["urgent_signal"] is True
-    assert slots["handover_offered"] is True
+    # one pending question: who is at risk (words about someone else), else the offer
+    assert slots["awaiting_reply"] is True
+    assert slots["pending"] == ("crisis_who" if third_party and ctype in ASK_WHO else "handover")
 
 
 def test_texts_name_the_contracts_services() -> None:
-    assert "113 Zelfmoordpreventie" in _text("utter_crisis_suicidaliteit")
+    # contract/life_domains.yml: 113 Zelfmoordpreventie (113 of 0800-0113). The resident's own
+    # text (rewritten 2026-12-02) names the service by its number and site; the text for a
+    # relative names it in full.
+    zelf = _text("utter_crisis_suicidaliteit")
+    assert "113" in zelf and "0800-0113" in zelf and "113.nl" in zelf
+    assert "113 Zelfmoordpreventie" in _text("utter_crisis_suicidaliteit_derde")
     assert "Veilig Thuis" in _text("utter_crisis_huiselijk_geweld")
     derde = _text("utter_crisis_huiselijk_geweld_derde")
     assert "Veilig Thuis" in derde and "melding" in derde and "anoniem" in derde
@@ -120,10 +131,22 @@ def test_crisis_texts_fit_two_sms_segments(response) -> None:
 
 
 async def test_first_person_gets_an_urgent_handover_offer_with_buttons(dispatcher) -> None:
-    await ActionCrisisResponse().run(dispatcher, crisis_tracker("huiselijk_geweld"), {})
+    events = await ActionCrisisResponse().run(dispatcher, crisis_tracker("suicidaliteit"), {})
     offer = dispatcher.messages[1]
     assert offer["text"] == OFFER_SELF
     assert [b["payload"] for b in offer["buttons"]] == ["/affirm", "/deny"]
+    slots = _slots(events)
+    assert slots["pending"] == "handover" and slots["pending_question"] == OFFER_SELF
+
+
+async def test_violence_offer_says_safe_contact_is_asked_first(dispatcher) -> None:
+    events = await ActionCrisisResponse().run(dispatcher, crisis_tracker("huiselijk_geweld"), {})
+    assert dispatcher.messages[0]["response"] == "utter_crisis_huiselijk_geweld"
+    offer = dispatcher.messages[1]
+    assert offer["text"] == OFFER_VIOLENCE
+    assert "veilig" in offer["text"]
+    assert [b["payload"] for b in offer["buttons"]] == ["/affirm", "/deny"]
+    assert _slots(events)["pending"] == "handover"
 
 
 async def test_sms_offer_is_numbered_and_short(dispatcher) -> None:
@@ -134,16 +157,39 @@ async def test_sms_offer_is_numbered_and_short(dispatcher) -> None:
     assert len(offer["text"]) <= TWO_SEGMENTS and set(offer["text"]) <= GSM7
 
 
-async def test_third_party_is_told_how_to_report_and_offered_a_talk(dispatcher) -> None:
+async def test_third_party_is_told_how_to_report_and_asked_who_is_at_risk(dispatcher) -> None:
     events = await ActionCrisisResponse().run(
         dispatcher, crisis_tracker("huiselijk_geweld", third_party=True, channel="whatsapp"), {}
     )
     assert dispatcher.messages[0]["response"] == "utter_crisis_huiselijk_geweld_derde"
-    assert dispatcher.messages[1]["text"].startswith(OFFER_THIRD_PARTY)
-    assert "toestemming" in OFFER_THIRD_PARTY
-    # nothing is created here: only the offer; a handover needs "ja" and the consent form
-    assert _slots(events)["handover_offered"] is True
+    # "de pillen van mn moeder": it may still be about the resident, so ask before offering
+    assert dispatcher.messages[1]["text"] == f"{WHO_QUESTION}\n1. Om mij\n2. Om iemand anders"
+    # nothing is created here: only a question; a handover needs "ja" and the consent form
+    slots = _slots(events)
+    assert slots["pending"] == "crisis_who" and slots["awaiting_reply"] is True
+    assert slots["pending_choices"] == [["Om mij", "/affirm"], ["Om iemand anders", "/deny"]]
     assert len(dispatcher.messages) == 2
+
+
+async def test_third_party_medical_emergency_is_offered_a_talk(dispatcher) -> None:
+    events = await ActionCrisisResponse().run(
+        dispatcher, crisis_tracker("medisch_spoed", third_party=True), {}
+    )
+    assert dispatcher.messages[0]["response"] == "utter_crisis_medisch_spoed"
+    assert dispatcher.messages[1]["text"] == OFFER_THIRD_PARTY
+    assert "toestemming" in OFFER_THIRD_PARTY
+    assert _slots(events)["pending"] == "handover"
+    assert len(dispatcher.messages) == 2
+
+
+async def test_no_bed_tonight_gets_the_shelter_route_before_the_offer(dispatcher) -> None:
+    tracker = crisis_tracker("acute_dakloosheid", slots={"gemeente_code": "GM0794"})
+    events = await ActionCrisisResponse().run(dispatcher, tracker, {})
+    answer, route, offer = dispatcher.messages
+    assert answer["response"] == "utter_crisis_acute_dakloosheid"
+    assert "SMO Helmond" in route["text"] and "0492 52 50 98" in route["text"]
+    assert offer["text"] == OFFER_SELF
+    assert _slots(events)["pending"] == "handover"
 
 
 async def test_medical_emergency_sends_to_112_before_any_offer(dispatcher) -> None:
@@ -166,7 +212,7 @@ async def test_crisis_during_the_form_gets_priority_without_a_second_offer(dispa
     slots = _slots(events)
     assert slots["crisis_type"] == "acute_dakloosheid"
     assert slots["urgent_signal"] is True
-    assert "handover_offered" not in slots
+    assert "pending" not in slots and "awaiting_reply" not in slots
 
 
 async def test_crisis_intent_without_type_gets_all_numbers(dispatcher) -> None:

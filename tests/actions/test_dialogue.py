@@ -1,4 +1,6 @@
-from actions.fallback import ActionNotUnderstood, consecutive_fallbacks
+from rasa_sdk.events import SlotSet
+
+from actions.dialogue import ActionNotUnderstood, consecutive_fallbacks
 from tests.actions.conftest import make_tracker
 
 
@@ -30,6 +32,11 @@ async def test_second_time_in_a_row_offers_a_person(dispatcher) -> None:
     events = await ActionNotUnderstood().run(dispatcher, tracker, {})
     assert "medewerker" in dispatcher.messages[0]["text"]
     assert dispatcher.messages[0]["text"].endswith("1. Ja\n2. Nee")
+    question = dispatcher.messages[0]["text"].removesuffix("\n1. Ja\n2. Nee")
     assert events == [
-        {"event": "slot", "timestamp": None, "name": "handover_offered", "value": True}
+        SlotSet("awaiting_reply", True),
+        SlotSet("pending", "handover"),
+        SlotSet("pending_question", question),
+        SlotSet("pending_choices", [["Ja", "/affirm"], ["Nee", "/deny"]]),
+        SlotSet("pending_retries", 0),
     ]

@@ -7,12 +7,15 @@ from rasa_sdk.events import SlotSet
 
 from actions.handover import (
     ActionAskConsentGiven,
+    ActionAskContactPhone,
+    ActionStopHandover,
     ActionSubmitHandover,
     ValidateHandoverForm,
     current_consent,
     make_reference,
 )
 from actions.outbox import Outbox
+from actions.way_forward import LATER_HINT
 from tests.actions.conftest import make_tracker
 
 REFERENCE = re.compile(r"^VD-[A-HJ-NP-Z2-9]{4}-\d{2}$")
@@ -78,13 +81,165 @@ async def test_consent_reads_numbered_and_spoken_answers(dispatcher, text, inten
         assert result["consent_at"].endswith("+00:00")
 
 
-async def test_unclear_consent_answer_is_asked_again(dispatcher) -> None:
+@pytest.mark.parametrize(
+    ("channel", "expected"),
+    [
+        ("sms", {"response": "utter_choose_yes_no"}),  # "Typ 1 voor ja of 2 voor nee."
+        ("whatsapp", {"response": "utter_choose_yes_no"}),
+        ("web", {"text": "Kies alstublieft Ja of Nee."}),  # the web widget has buttons
+    ],
+)
+async def test_unclear_consent_answer_is_asked_again(dispatcher, channel, expected) -> None:
     tracker = make_tracker(
-        text="misschien", intent="inform", slots={"requested_slot": "consent_given"}
+        text="misschien",
+        intent="inform",
+        channel=channel,
+        slots={"requested_slot": "consent_given"},
     )
     result = await ValidateHandoverForm().extract_consent_given(dispatcher, tracker, {})
     assert result == {"consent_given": None}
-    assert dispatcher.messages[0]["response"] == "utter_choose_yes_no"
+    (message,) = dispatcher.messages
+    assert {k: v for k, v in message.items() if k in expected} == expected
+
+
+async def test_yes_with_a_condition_is_consent_and_the_condition_is_passed_on(dispatcher) -> None:
+    tracker = make_tracker(
+        text="ja maar hij mag het niet weten",
+        intent="nlu_fallback",
+        slots={"requested_slot": "consent_given", "resident_notes": ["na 15 uur"]},
+    )
+    result = await ValidateHandoverForm().extract_consent_given(dispatcher, tracker, {})
+    assert result == {
+        "consent_given": True,
+        "resident_notes": ["na 15 uur", "hij mag het niet weten"],
+    }
+    assert "hij mag het niet weten" in dispatcher.messages[0]["text"]
+
+
+async def test_a_phone_number_at_the_consent_question_is_not_a_yes(dispatcher) -> None:
+    tracker = make_tracker(
+        text="0612345678", intent="inform", slots={"requested_slot": "consent_given"}
+    )
+    result = await ValidateHandoverForm().extract_consent_given(dispatcher, tracker, {})
+    assert result == {"phone_offered": "0612345678"}  # no consent_given: asked again
+    assert "toestemming" in dispatcher.messages[0]["text"]
+
+
+async def test_offered_number_is_confirmed_at_the_phone_question(dispatcher) -> None:
+    asked = make_tracker(slots={"phone_offered": "0612345678"}, channel="sms")
+    await ActionAskContactPhone().run(dispatcher, asked, {})
+    assert "Mag de medewerker u bereiken op 06 12345678?" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["text"].endswith("1. Ja\n2. Nee")
+    form = ValidateHandoverForm()
+    slots = {"requested_slot": "contact_phone", "phone_offered": "0612345678"}
+    yes = make_tracker(text="ja", intent="affirm", slots=slots)
+    assert await form.extract_contact_phone(dispatcher, yes, {}) == {"contact_phone": "0612345678"}
+    other = make_tracker(text="06 87654321", intent="inform", slots=slots)
+    assert await form.extract_contact_phone(dispatcher, other, {}) == {
+        "contact_phone": "0687654321"
+    }
+    no = make_tracker(text="nee", intent="deny", slots=slots)
+    assert await form.extract_contact_phone(dispatcher, no, {}) == {
+        "phone_offered": None,
+        "contact_phone": None,
+    }
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent"),
+    [
+        ("contact_phone", "nee toch niet", "deny"),
+        ("contact_phone", "laat maar", "inform"),
+        ("gemeente_code", "nee toch niet", "deny"),
+        ("safe_contact", "laat maar", "inform"),
+    ],
+)
+async def test_stop_inside_the_form_cancels_and_is_never_a_value(
+    dispatcher, slot, text, intent
+) -> None:
+    form = ValidateHandoverForm()
+    tracker = make_tracker(text=text, intent=intent, slots={"requested_slot": slot})
+    extract = getattr(form, f"extract_{slot}")
+    assert await extract(dispatcher, tracker, {}) == {"handover_cancelled": True}
+    cancelled = make_tracker(slots={"handover_cancelled": True})
+    assert await form.required_slots([], dispatcher, cancelled, {}) == []
+
+
+async def test_municipality_outside_the_regions_ends_the_form(dispatcher) -> None:
+    tracker = make_tracker(text="ik woon in Amsterdam", slots={"requested_slot": "gemeente_code"})
+    result = await ValidateHandoverForm().extract_gemeente_code(dispatcher, tracker, {})
+    assert result == {"gemeente_code": None, "handover_cancelled": True}
+    assert "Amsterdam ligt niet in onze regio" in dispatcher.messages[0]["text"]
+    assert "niets gedeeld" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["nee ik bedoel castricum", "castricum zei ik toch"])
+async def test_a_corrected_municipality_replaces_the_first(dispatcher, text) -> None:
+    tracker = make_tracker(
+        text=text,
+        intent="deny",
+        slots={"requested_slot": "consent_given", "gemeente_code": "GM0794"},
+    )
+    form = ValidateHandoverForm()
+    assert await form.extract_gemeente_code(dispatcher, tracker, {}) == {"gemeente_code": "GM0383"}
+    assert "Castricum" in dispatcher.messages[0]["text"]
+    # and the correction is not read as "no" to the consent question
+    assert await form.extract_consent_given(dispatcher, tracker, {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("crisis", "asked"),
+    [
+        (None, False),
+        ("huiselijk_geweld", True),  # never call unless the resident said when it is safe
+        ("suicidaliteit", False),  # the phone question asks for a safe moment instead
+        ("acute_dakloosheid", False),
+    ],
+)
+async def test_safe_contact_is_a_question_of_its_own_for_violence(
+    dispatcher, crisis, asked
+) -> None:
+    tracker = make_tracker(slots={"crisis_type": crisis})
+    slots = await ValidateHandoverForm().required_slots([], dispatcher, tracker, {})
+    assert [s for s in slots if s != "safe_contact"] == [
+        "gemeente_code",
+        "consent_given",
+        "contact_phone",
+    ]
+    assert ("safe_contact" in slots) is asked
+    if asked:  # never a phone number before the resident said when contact is safe
+        assert slots.index("safe_contact") < slots.index("contact_phone")
+
+
+async def test_other_crises_give_the_safe_moment_with_the_phone_number(dispatcher) -> None:
+    slots = {"crisis_type": "suicidaliteit", "requested_slot": "contact_phone"}
+    await ActionAskContactPhone().run(dispatcher, make_tracker(slots=slots), {})
+    assert "veilig" in dispatcher.messages[0]["text"]
+    answer = make_tracker(text="06 12345678, na 15 uur", slots=slots)
+    assert await ValidateHandoverForm().extract_contact_phone(dispatcher, answer, {}) == {
+        "contact_phone": "0612345678",
+        "safe_contact": "na 15 uur",
+    }
+
+
+async def test_safe_contact_in_own_words_asked_once_more_when_unclear(dispatcher) -> None:
+    form = ValidateHandoverForm()
+    slots = {"requested_slot": "safe_contact", "crisis_type": "huiselijk_geweld"}
+    ok = make_tracker(text="na 15 uur, dan is hij weg", slots=slots)
+    assert await form.extract_safe_contact(dispatcher, ok, {}) == {
+        "safe_contact": "na 15 uur, dan is hij weg"
+    }
+    unclear = make_tracker(text="weet ik niet", slots=slots)
+    assert await form.extract_safe_contact(dispatcher, unclear, {}) == {
+        "safe_contact": None,
+        "safe_contact_retried": True,
+    }
+    assert "veilig" in dispatcher.messages[-1]["text"]
+    # the second time the resident's words are taken as they are: never a third question
+    again = make_tracker(text="weet ik niet", slots={**slots, "safe_contact_retried": True})
+    assert await form.extract_safe_contact(dispatcher, again, {}) == {
+        "safe_contact": "weet ik niet"
+    }
 
 
 async def test_no_consent_means_no_more_questions(dispatcher) -> None:
@@ -110,9 +265,25 @@ async def test_consent_question_names_who_receives_what(dispatcher) -> None:
     )
     await ActionAskConsentGiven().run(dispatcher, tracker, {})
     text = dispatcher.messages[0]["text"]
-    assert "Peel 6.1" in text and "telefoonnummer" in text and "Mag ik dit delen?" in text
+    assert "Senzer" in text and "telefoonnummer" in text and "Mag ik dit delen?" in text
+    assert "Senzer (Senzer)" not in text  # v2: the receiver is named once
+    assert "zonder BSN" in text and "toestemming intrekken" in text
     assert text.endswith("1. Ja\n2. Nee")
-    assert dispatcher.messages[0]["buttons"] == []
+    assert not dispatcher.messages[0].get("buttons")
+
+
+async def test_consent_question_names_team_and_organisation_when_they_differ(dispatcher) -> None:
+    tracker = make_tracker(slots={"gemeente_code": "GM0794", "service": "wmo"})
+    await ActionAskConsentGiven().run(dispatcher, tracker, {})
+    message = dispatcher.messages[0]
+    assert "het wijkteam Helmond (Gemeente Helmond)" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
+
+
+def test_current_consent_is_v2_and_published_versions_stay() -> None:
+    version, template = current_consent()
+    assert version == "toestemming-2026-12-v2"
+    assert "{ontvanger}" in template
 
 
 def _consented_slots(**extra):
@@ -147,9 +318,24 @@ async def test_submit_creates_one_handover_with_consent_and_transcript(fake_api,
     assert REFERENCE.match(body["reference"])
     assert dispatcher.messages[0]["response"] == "utter_handover_done"
     assert dispatcher.messages[0]["reference"] == body["reference"]
+    assert dispatcher.messages[0]["ontvanger"] == "Senzer"
+    assert dispatcher.messages[0]["telefoon"] == "06 12345678"
+    # then: when to expect contact, what to have at hand, how to reach them sooner
+    after = dispatcher.messages[1]["text"]
+    assert "binnen 3 werkdagen" in after
+    assert "Houd bij de hand: uw kenmerk, uw laatste loonstrook" in after
+    assert "Eerder contact nodig?" in after and "0000" not in after
     slots = _slots(events)
     assert slots["handover_reference"] == body["reference"]
     assert slots["consent_given"] is None  # a next handover asks consent again
+    assert slots["consent_version"] is None and slots["resident_notes"] is None
+    assert slots["awaiting_reply"] is False and slots["pending"] is None
+    assert slots["handover_destination"] == body["destination"]
+    (made,) = slots["handovers_made"]
+    assert made["id"] == fake_api.by_key[fake_api.requests[0]["headers"]["Idempotency-Key"]]["id"]
+    assert made["reference"] == body["reference"]
+    assert made["service"] == "bijstand_intake" and made["organisation_name"] == "Senzer"
+    assert made["key"] == fake_api.requests[0]["headers"]["Idempotency-Key"]
 
     # the conversation id is opaque: not the sender id (a phone number on SMS)
     assert body["conversation_id"].startswith("c-")
@@ -200,8 +386,64 @@ async def test_without_consent_nothing_is_sent(fake_api, dispatcher) -> None:
     tracker = make_tracker(slots=_consented_slots(consent_given=False))
     events = await ActionSubmitHandover().run(dispatcher, tracker, {})
     assert fake_api.requests == []
-    assert dispatcher.messages[0]["response"] == "utter_consent_denied"
-    assert SlotSet("handover_offered", False) in events
+    (message,) = dispatcher.messages
+    # no dead end: a way forward with verified details only (Senzer's phone is example data)
+    assert message["text"].startswith("Dat is goed. Ik deel niets. Wilt u later toch hulp?")
+    assert "www.senzer.nl" in message["text"] and LATER_HINT in message["text"]
+    assert "0000" not in message["text"]
+    assert "andere vraag" not in message["text"]
+    assert SlotSet("consent_given", None) in events
+    assert SlotSet("awaiting_reply", False) in events and SlotSet("pending", None) in events
+    assert "handovers_made" not in _slots(events)
+
+
+async def test_cancelled_form_sends_nothing_and_gives_a_way_forward(fake_api, dispatcher) -> None:
+    tracker = make_tracker(slots=_consented_slots(handover_cancelled=True))
+    events = await ActionSubmitHandover().run(dispatcher, tracker, {})
+    assert fake_api.requests == []
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("Goed, ik stop hiermee. Er is niets doorgegeven.")
+    assert LATER_HINT in text
+    slots = _slots(events)
+    assert slots["handover_cancelled"] is None and slots["resident_notes"] is None
+
+
+async def test_stop_gives_a_way_forward_and_forgets_the_half_asked(dispatcher) -> None:
+    tracker = make_tracker(
+        text="stop",
+        intent="stop_form",
+        slots={"gemeente_code": "GM0762", "service": "wmo", "safe_contact": "na 15 uur"},
+    )
+    events = await ActionStopHandover().run(dispatcher, tracker, {})
+    text = dispatcher.messages[0]["text"]
+    assert "Er is niets doorgegeven" in text and "0493 387 387" in text  # verified for Deurne
+    assert "andere vraag" not in text
+    slots = _slots(events)
+    assert slots["safe_contact"] is None and slots["consent_given"] is None
+
+
+async def test_conditions_and_safety_go_to_the_professional(fake_api, dispatcher) -> None:
+    tracker = make_tracker(
+        text="ik word thuis bedreigd",
+        channel="sms",
+        slots=_consented_slots(
+            crisis_type="huiselijk_geweld",
+            urgent_signal=True,
+            safe_contact="alleen sms, niet bellen",
+            resident_notes=["hij mag het niet weten"],
+        ),
+    )
+    await ActionSubmitHandover().run(dispatcher, tracker, {})
+    body = fake_api.requests[0]["body"]
+    assert body["priority"] == "urgent"
+    assert body["crisis"] == {"type": "huiselijk_geweld"}
+    assert body["contact"]["preferred"] == "sms"  # "niet bellen": never phoned
+    assert body["contact"]["best_time"] == "alleen sms, niet bellen"
+    summary = body["summary"]
+    assert summary.startswith("VEILIG CONTACT")
+    assert "hij mag het niet weten" in summary
+    after = dispatcher.messages[1]["text"]
+    assert "voorrang" in after and "Houd bij de hand: uw kenmerk." in after
 
 
 async def test_api_rejection_is_reported_honestly(fake_api, dispatcher) -> None:

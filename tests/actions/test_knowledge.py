@@ -180,8 +180,8 @@ def test_answers_follow_the_region_config(kb: KnowledgeBase, regions: RegionConf
     def text(topic: str, code: str, channel: str = "web") -> str:
         return kb.answer(topic, regions.municipality(code), regions, channel).text
 
-    assert "Peel 6.1" in text("bijstand", "GM0794")
-    assert "Peel 6.1" in text("bijstand", "GM1771")
+    assert "Senzer" in text("bijstand", "GM0794")
+    assert "Senzer" in text("bijstand", "GM1771")
     assert "Werkplein IJmond" in text("bijstand", "GM0453")
     assert "Jongerenloket" in text("zoektermijn_jongeren", "GM0453")
     assert "Jongerenloket" in text("zoektermijn_jongeren", "GM0375", "sms")
@@ -263,7 +263,7 @@ def test_municipality_beats_region_beats_national(tmp_path: Path, regions: Regio
     helmond, deurne, velsen = (regions.municipality(c) for c in ("GM0794", "GM0762", "GM0453"))
     assert kb.answer("proef", helmond, regions, "web").text == "gemeente Helmond"
     assert kb.answer("proef", helmond, regions, "sms").text == "regio sms"  # not overridden
-    assert kb.answer("proef", deurne, regions, "web").text == "regio Peel 6.1"
+    assert kb.answer("proef", deurne, regions, "web").text == "regio Senzer"
     assert kb.answer("proef", velsen, regions, "web").text == "landelijk Velsen"
     assert kb.answer("proef", velsen, regions, "sms").text == "landelijk sms"
     assert kb.answer("proef", helmond, regions, "web").more == "landelijk meer"
@@ -371,9 +371,9 @@ def test_national_answers_name_who_and_how(
 def test_national_answers_route_money_questions_to_the_region(
     kb: KnowledgeBase, regions: RegionConfig
 ) -> None:
-    assert "Peel 6.1" in _both(kb, regions, "toeslagen", "GM0794")
+    assert "Senzer" in _both(kb, regions, "toeslagen", "GM0794")
     assert "Werkplein IJmond" in _both(kb, regions, "uwv", "GM0453")
-    assert "Peel 6.1" in _both(kb, regions, "voedselbank", "GM0794")
+    assert "Senzer" in _both(kb, regions, "voedselbank", "GM0794")
     assert "Jongerenloket" in _both(kb, regions, "onder_18", "GM0453")
 
 

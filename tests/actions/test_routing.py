@@ -23,7 +23,7 @@ EXPECTED = {
     "GM0794": (PEEL, "gemeente-helmond"),
     "GM1659": (PEEL, "gemeente-laarbeek"),
     "GM0847": (PEEL, "gemeente-someren"),
-    # buys work & income from Peel 6.1, but WMO/jeugd with Nuenen, Son en Breugel, Waalre
+    # buys work & income from Senzer, but WMO/jeugd with Nuenen, Son en Breugel, Waalre
     "GM1771": (PEEL, "sociaal-team-gmnsw"),
     "GM0453": (IJMOND, "gemeente-velsen"),
     "GM0375": (IJMOND, "gemeente-beverwijk"),

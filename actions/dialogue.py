@@ -1,0 +1,339 @@
+"""Conversation control: replies to the question we asked, anger, not understanding, and the
+end of a conversation — so that no reply leaves a resident stuck.
+
+- `action_reply` reads the reply to the pending question (actions/pending.py) in context:
+  "ja maar hij mag het niet weten" is a yes with a condition that goes to the professional,
+  "nee het gaat om mij" after "gaat het om uzelf?" is about the resident, "laat maar" is a stop
+  that still ends with a way forward, a correction of the municipality is taken.
+- `action_acknowledge_anger` acknowledges an angry resident before anything else and offers
+  a person.
+- `action_not_understood` says so, and on the second time in a row offers a person.
+"""
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.crisis import WHO_CHOICES, WHO_QUESTION, answer_for_self, answer_who
+from actions.facts import remember_facts
+from actions.language import answer_language_choice, english_first
+from actions.municipality import known_municipality, outside_place
+from actions.pending import ask, ask_again, clear, pending_kind
+from actions.privacy_requests import bsn_notice, handle_privacy_request, privacy_reply
+from actions.process_questions import answer_process_question
+from actions.regions import load_regions
+from actions.replies import (
+    Kind,
+    asks_for_person,
+    asks_when_contact,
+    is_question,
+    read_reply,
+    safe_contact,
+    sounds_angry,
+    who_is_meant,
+)
+from actions.signals import accumulate_domains, latest_intent, latest_text, requested_service
+from actions.way_forward import expected_contact, outside_text, sooner, way_forward
+
+FALLBACK_INTENT = "nlu_fallback"
+HANDOVER_OFFER = "Wilt u dat een medewerker contact met u opneemt?"
+ANGER_ACK = (
+    "Wat vervelend dat het zo loopt. Ik begrijp dat u boos bent, en het spijt me dat u zo lang "
+    "moet wachten of niet geholpen bent."
+)
+UNCLEAR_LEAD = "Ik begreep uw antwoord niet helemaal."
+MAX_RETRIES = 1
+
+
+def start_handover(
+    dispatcher: CollectingDispatcher, tracker: Tracker, condition: str | None = None
+) -> list[EventType]:
+    """The resident wants a professional: note any condition they set, then run the form."""
+    events: list[EventType] = [*clear()]
+    if condition:
+        notes = [*(tracker.get_slot("resident_notes") or []), condition]
+        events.append(SlotSet("resident_notes", notes))
+        if safe_contact(condition):
+            events.append(SlotSet("safe_contact", condition))  # "ja maar pas na 15 uur"
+        dispatcher.utter_message(
+            text=f"Goed. Dit geef ik door aan de medewerker: \u201c{condition}\u201d."
+        )
+    dispatcher.utter_message(response="utter_handover_intro")
+    return [*events, FollowupAction("handover_form")]
+
+
+def end_with_way_forward(
+    dispatcher: CollectingDispatcher, tracker: Tracker, lead: str = "Dat is goed."
+) -> list[EventType]:
+    """A "no" or "stop": say it is fine, and leave the resident somewhere to go."""
+    regions = load_regions()
+    municipality = known_municipality(tracker, regions)
+    dispatcher.utter_message(
+        text=f"{lead} {way_forward(regions, municipality, requested_service(tracker))}"
+    )
+    return clear()
+
+
+def acknowledge_anger(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Acknowledge first; then a person (or, after a handover, how to reach them sooner)."""
+    dispatcher.utter_message(text=ANGER_ACK)
+    if tracker.active_loop_name:
+        dispatcher.utter_message(text="Ik help u zo snel mogelijk verder.")
+        return []
+    reference = tracker.get_slot("handover_reference")
+    destination = tracker.get_slot("handover_destination") or {}
+    if reference and destination:
+        regions = load_regions()
+        dispatcher.utter_message(
+            text=f"Uw vraag is al doorgegeven, kenmerk {reference}. "
+            + sooner(regions, destination["organisation"], destination["team"])
+        )
+        return clear()
+    return ask(
+        dispatcher,
+        tracker,
+        "handover",
+        "Wilt u dat een medewerker u belt om het samen op te lossen?",
+    )
+
+
+def answer_when_contact(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType] | None:
+    """'wanneer bellen ze dan?' after a handover: the service level and how to reach them
+    sooner, instead of an answer about something else."""
+    destination = tracker.get_slot("handover_destination") or {}
+    made = tracker.get_slot("handovers_made") or []
+    if not destination or not made or not asks_when_contact(latest_text(tracker)):
+        return None
+    regions = load_regions()
+    organisation, team = destination["organisation"], destination["team"]
+    urgent = any(h.get("crisis") for h in made) or bool(tracker.get_slot("urgent_signal"))
+    dispatcher.utter_message(
+        text=f"Uw kenmerk is {made[-1]['reference']}. "
+        + expected_contact(regions, organisation, team, urgent)
+        + " "
+        + sooner(regions, organisation, team)
+    )
+    return []
+
+
+def question_intent(tracker: Tracker, minimum: float = 0.15) -> str | None:
+    """The knowledge question inside a message the classifier read as a story or did not
+    understand: the best `ask_*` intent of the ranking, when the message asks something."""
+    if not is_question(latest_text(tracker)):
+        return None
+    for ranked in tracker.latest_message.get("intent_ranking") or []:
+        name = str(ranked.get("name") or "")
+        if name.startswith("ask_") and float(ranked.get("confidence") or 0) >= minimum:
+            return name
+    return None
+
+
+def with_slots(tracker: Tracker, events: list[EventType]) -> Tracker:
+    """A copy of the tracker with this turn's slot events applied, for a step that must see
+    what was just remembered (e.g. the municipality named in the same message)."""
+    copy = tracker.copy()
+    copy.slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
+    return copy
+
+
+class ActionReply(Action):
+    """The resident's reply to the pending question, read in context."""
+
+    def name(self) -> str:
+        return "action_reply"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        bsn_notice(dispatcher, tracker)
+        kind = pending_kind(tracker)
+        text, intent = latest_text(tracker), latest_intent(tracker)
+        if kind in ("withdraw", "erase"):
+            return await privacy_reply(dispatcher, tracker, kind, read_reply(text, intent))
+        privacy = handle_privacy_request(dispatcher, tracker)
+        if privacy is not None:
+            return privacy
+        if kind == "language":
+            return await answer_language_choice(dispatcher, tracker)
+        facts = remember_facts(tracker)
+        if kind == "crisis_who":
+            return [*facts, *self._who(dispatcher, with_slots(tracker, facts), text, intent)]
+        if answer_process_question(dispatcher, tracker):
+            return [*facts, *ask_again(dispatcher, tracker)]
+        if sounds_angry(text) and read_reply(text, intent).kind is not Kind.YES:
+            return [*facts, *acknowledge_anger(dispatcher, tracker)]
+        if intent == "request_human" or asks_for_person(text):
+            return [*facts, *start_handover(dispatcher, tracker)]
+        if intent in ("thank", "goodbye"):
+            return [*facts, *end_with_way_forward(dispatcher, tracker, "Graag gedaan.")]
+        if intent == "bot_challenge":
+            dispatcher.utter_message(
+                text="Ik ben een computerprogramma. De medewerker die u belt, is een echt mens."
+            )
+            return [*facts, *ask_again(dispatcher, tracker)]
+        question = question_intent(tracker, minimum=0.3)
+        if question is not None and read_reply(text, intent).kind is Kind.UNCLEAR:
+            # "maar hoeveel krijg ik nou?": a question, not an answer — answered, then back once.
+            from actions.answers import answer_intent  # answers.py imports this module
+
+            answered = await answer_intent(
+                dispatcher,
+                with_slots(tracker, facts),
+                question,
+                str(tracker.get_slot("language") or "nl"),
+            )
+            if answered is not None:
+                return [*facts, *answered]
+        place = outside_place(tracker, load_regions()) if not facts else None
+        if place:
+            dispatcher.utter_message(text=outside_text(place))
+            return clear()
+        reply_events = self._handover_offer(dispatcher, with_slots(tracker, facts), text, intent)
+        return [*facts, *reply_events]
+
+    def _who(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+    ) -> list[EventType]:
+        who = who_is_meant(text, intent)
+        if who is None and is_question(text):
+            who = "other"  # "kan ik dat anoniem melden?": asking how to help someone else
+        if who is not None:
+            return [*clear(), *answer_who(dispatcher, tracker, who)]
+        if int(tracker.get_slot("pending_retries") or 0) < MAX_RETRIES:
+            return ask_again(dispatcher, tracker)
+        # Still unclear: safer to treat the resident as the one at risk.
+        return [*clear(), *answer_for_self(dispatcher, tracker, tracker.get_slot("crisis_type"))]
+
+    def _handover_offer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+    ) -> list[EventType]:
+        reply = read_reply(text, intent)
+        if reply.kind is Kind.YES:
+            return start_handover(dispatcher, tracker, reply.condition)
+        if reply.kind in (Kind.NO, Kind.STOP):
+            return end_with_way_forward(dispatcher, tracker)
+        named = tracker.get_slot("gemeente") if reply.correction else None
+        if named and tracker.get_slot("gemeente_code"):
+            # "castricum zei ik toch": noted (remember_facts), then the question again.
+            dispatcher.utter_message(text=f"Dank u, ik noteer gemeente {named}.")
+            return ask_again(dispatcher, tracker)
+        if intent == "describe_situation":
+            domains, evidence = accumulate_domains(tracker)
+            new_words = [w for d in domains for w in evidence.get(d, [])][-2:]
+            heard = f" over {' en '.join(new_words)}" if new_words else ""
+            dispatcher.utter_message(
+                text=f"Dank u dat u dit vertelt. Wat u vertelt{heard} geef ik mee aan de "
+                "medewerker."
+            )
+            return [
+                SlotSet("leefgebieden", domains),
+                SlotSet("leefgebied_bewijs", evidence),
+                *ask_again(dispatcher, tracker),
+            ]
+        if int(tracker.get_slot("pending_retries") or 0) < MAX_RETRIES:
+            return ask_again(dispatcher, tracker, UNCLEAR_LEAD)
+        return end_with_way_forward(dispatcher, tracker, "Geen probleem.")
+
+
+class ActionAcknowledgeAnger(Action):
+    def name(self) -> str:
+        return "action_acknowledge_anger"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return acknowledge_anger(dispatcher, tracker)
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row were not understood."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != FALLBACK_INTENT:
+            break
+        count += 1
+    return count
+
+
+class ActionNotUnderstood(Action):
+    """Not understood: privacy requests and anger are still recognised; the second time in a
+    row a person is offered instead of letting the resident go round in circles."""
+
+    def name(self) -> str:
+        return "action_not_understood"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        bsn_notice(dispatcher, tracker)
+        privacy = handle_privacy_request(dispatcher, tracker)
+        if privacy is not None:
+            return privacy
+        english = english_first(dispatcher, tracker)
+        if english is not None:
+            return english
+        when = answer_when_contact(dispatcher, tracker)
+        if when is not None:
+            return when
+        facts = remember_facts(tracker)
+        text = latest_text(tracker)
+        if answer_process_question(dispatcher, tracker):
+            return facts
+        if sounds_angry(text):
+            return [*facts, *acknowledge_anger(dispatcher, tracker)]
+        if asks_for_person(text):
+            return [*facts, *start_handover(dispatcher, tracker)]
+        place = outside_place(tracker, load_regions()) if not facts else None
+        if place:
+            dispatcher.utter_message(text=outside_text(place))
+            return []
+        question = question_intent(tracker, minimum=0.3)
+        if question is not None:
+            from actions.answers import answer_intent  # answers.py imports this module
+
+            answered = await answer_intent(
+                dispatcher,
+                with_slots(tracker, facts),
+                question,
+                str(tracker.get_slot("language") or "nl"),
+            )
+            if answered is not None:
+                return [*facts, *answered]
+        if facts and any(e.get("name") == "gemeente_code" for e in facts):
+            # Only a place: "heiloo". Noted; what next?
+            dispatcher.utter_message(
+                text="Dank u, dat heb ik genoteerd. Wat is uw vraag? Een paar woorden is genoeg."
+            )
+            return facts
+        if consecutive_fallbacks(tracker) < 2:
+            dispatcher.utter_message(response="utter_default")
+            return facts
+        return [
+            *facts,
+            *ask(
+                dispatcher,
+                tracker,
+                "handover",
+                "Sorry, ik begrijp u nog steeds niet goed. Zal ik vragen of een medewerker "
+                "contact met u opneemt?",
+            ),
+        ]
+
+
+__all__ = [
+    "HANDOVER_OFFER",
+    "WHO_CHOICES",
+    "WHO_QUESTION",
+    "ActionAcknowledgeAnger",
+    "ActionNotUnderstood",
+    "ActionReply",
+    "end_with_way_forward",
+    "start_handover",
+]

@@ -1,0 +1,158 @@
+"""Privacy in the conversation itself: withdrawing consent, "verwijder mijn gegevens", and a
+BSN typed into the chat.
+
+- Withdrawal: after confirming, every handover of this conversation session gets
+  `POST /api/v1/handovers/{id}/consent-withdrawal`; one still waiting in the outbox is cancelled
+  (then nothing was shared). If the API is down, the withdrawal is queued and retried. The
+  resident hears what happens next and whom to ask about their data.
+- Erasure: the same withdrawal, the details the assistant remembered are forgotten now, and the
+  resident hears how long the conversation itself is kept and where to ask for erasure of what
+  an organisation already received (their privacy officer, AVG art. 17).
+- BSN: the input channel already removed it (bot/channels/privacy.py) and left the marker
+  `[BSN verwijderd]`; the resident gets a short warning once per message.
+"""
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clients.handover_api import HandoverApiClient
+from actions.config import get_settings
+from actions.outbox import Outbox, deliver_due, ensure_retry_loop
+from actions.pending import ask, clear
+from actions.replies import Kind, Reply, asks_erasure, asks_withdrawal
+from actions.signals import latest_intent, latest_text
+from privacy.redaction import BSN_REMOVED
+
+BSN_WARNING = (
+    "Let op: deel hier nooit uw BSN. Ik heb het nummer weggehaald. Het wordt niet bewaard en "
+    "niet doorgegeven."
+)
+CONFIRM_WITHDRAW = (
+    "U wilt uw toestemming intrekken. Dan ziet de organisatie die uw vraag kreeg uw gesprek en "
+    "gegevens niet meer. Weet u het zeker?"
+)
+CONFIRM_ERASE = (
+    "U wilt dat uw gegevens verwijderd worden. Ik trek dan ook uw toestemming in, zodat niemand "
+    "uw gesprek nog kan inzien. Weet u het zeker?"
+)
+NOTHING_SHARED = (
+    "In dit gesprek heb ik nog niets doorgegeven, dus er is geen toestemming om in te trekken."
+)
+
+
+def bsn_notice(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """A short warning when the latest message had a BSN (already removed by the channel)."""
+    if BSN_REMOVED in latest_text(tracker):
+        dispatcher.utter_message(text=BSN_WARNING)
+
+
+def handle_privacy_request(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType] | None:
+    """Asks to confirm a withdrawal or erasure named in the latest message; None if none."""
+    text = latest_text(tracker)
+    if asks_withdrawal(text):
+        return ask(dispatcher, tracker, "withdraw", CONFIRM_WITHDRAW)
+    if asks_erasure(text):
+        return ask(dispatcher, tracker, "erase", CONFIRM_ERASE)
+    return None
+
+
+class ActionPrivacyRequest(Action):
+    """Intent withdraw_consent or erase_data: ask to confirm (the text decides which, when it
+    says; else the intent)."""
+
+    def name(self) -> str:
+        return "action_privacy_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        asked = handle_privacy_request(dispatcher, tracker)
+        if asked is not None:
+            return asked
+        if latest_intent(tracker) == "erase_data":
+            return ask(dispatcher, tracker, "erase", CONFIRM_ERASE)
+        return ask(dispatcher, tracker, "withdraw", CONFIRM_WITHDRAW)
+
+
+async def privacy_reply(
+    dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, reply: Reply
+) -> list[EventType]:
+    """The answer to "Weet u het zeker?" for a withdrawal or an erasure."""
+    if reply.kind is not Kind.YES:
+        dispatcher.utter_message(
+            text="Goed, ik verander niets. Uw toestemming blijft zoals die was."
+            if kind == "withdraw"
+            else "Goed, ik verander niets."
+        )
+        return clear()
+    handovers = list(tracker.get_slot("handovers_made") or [])
+    events: list[EventType] = [*clear()]
+    if handovers:
+        delivered = await withdraw(handovers)
+        refs = ", ".join(h["reference"] for h in handovers)
+        if delivered:
+            names = sorted({h.get("organisation_name") or "de organisatie" for h in delivered})
+            dispatcher.utter_message(
+                text=f"Uw toestemming is ingetrokken (kenmerk {refs}). {' en '.join(names)} ziet "
+                "uw gesprek, samenvatting en telefoonnummer niet meer. Alleen dat er een vraag "
+                "was en dat u uw toestemming introk, blijft zichtbaar."
+            )
+        else:
+            dispatcher.utter_message(
+                text=f"Uw toestemming is ingetrokken (kenmerk {refs}). Uw vraag was nog niet "
+                "verstuurd: ik heb het doorgeven geannuleerd. Er is niets gedeeld."
+            )
+        events += [
+            SlotSet("handovers_made", []),
+            SlotSet("handover_reference", None),
+            SlotSet("handover_destination", None),
+        ]
+    elif kind == "withdraw":
+        dispatcher.utter_message(text=NOTHING_SHARED)
+    if kind == "erase":
+        days = get_settings().conversation_retention_days
+        dispatcher.utter_message(
+            text=f"Wat u mij vertelde, vergeet ik nu. Dit chatgesprek wordt na {days} dagen "
+            "automatisch verwijderd."
+        )
+        events += [
+            SlotSet("contact_phone", None),
+            SlotSet("contact_name", None),
+            SlotSet("phone_offered", None),
+            SlotSet("resident_notes", None),
+            SlotSet("leefgebied_bewijs", None),
+        ]
+    dispatcher.utter_message(
+        text="Vragen over uw gegevens? Vraag de functionaris gegevensbescherming (privacy) van "
+        "uw gemeente of van de organisatie die uw vraag kreeg. Noem dan uw kenmerk."
+        if handovers
+        else "Vragen over uw gegevens? Vraag de functionaris gegevensbescherming (privacy) van "
+        "uw gemeente."
+    )
+    return events
+
+
+async def withdraw(handovers: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Records the withdrawal for each handover: through the API, or queued until it is up.
+    Returns the handovers that had reached the API (the others were cancelled unsent)."""
+    settings = get_settings()
+    outbox = Outbox(settings.outbox_path)
+    client = HandoverApiClient(settings)
+    delivered = []
+    for handover in handovers:
+        if outbox.cancel(handover["key"]):
+            continue  # never delivered: nothing was shared
+        if not handover.get("id"):
+            continue
+        outbox.enqueue_withdrawal(handover["id"])
+        delivered.append(handover)
+    if delivered:
+        await deliver_due(outbox, client)  # returns at once when the API is down
+        if outbox.pending_count():
+            ensure_retry_loop(outbox, client, settings.retry_seconds)
+    return delivered
