@@ -312,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="demo staff users").set_defaults(func=cmd_seed_demo)
     sub.add_parser("purge", help="enforce the retention period").set_defaults(func=cmd_purge)
     p = sub.add_parser("bench", help="print benchmark figures")
-    p.add_argument("what", nargs="?", default="all", choices=["all", "nlu", "api"])
+    p.add_argument(
+        "what", nargs="?", default="all", choices=["all", "nlu", "api", "crisis", "conversations"]
+    )
     p.set_defaults(func=cmd_bench)
     return parser
 

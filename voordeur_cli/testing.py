@@ -93,6 +93,7 @@ def _rasa_side_tests() -> bool:
             "tests/actions",
             "tests/bot",
             "tests/data",
+            "tests/conversations",
             "-q",
             "-p",
             "no:cacheprovider",
@@ -166,6 +167,12 @@ def run_bench(what: str) -> int:
         ok &= _run([api_bin("python"), "tests/bench/api_latency.py"])
     if what in ("all", "nlu"):
         ok &= _run([rasa_bin("python"), "tests/bench/nlu_crossval.py"])
+    if what in ("all", "crisis"):
+        ok &= _run([rasa_bin("python"), "tests/bench/life_domains_bench.py"])
+        ok &= _run([rasa_bin("python"), "tests/bench/crisis_similarity.py"])
+    if what in ("all", "conversations"):
+        # The multi-turn suite against a freshly started system (needs a trained model).
+        ok &= _run([api_bin("python"), "-m", "tests.conversations.report", "--start"])
     return 0 if ok else 1
 
 
