@@ -9,7 +9,7 @@ BSN typed into the chat.
   resident hears how long the conversation itself is kept and where to ask for erasure of what
   an organisation already received (their privacy officer, AVG art. 17).
 - BSN: the input channel already removed it (bot/channels/privacy.py) and left the marker
-  `[BSN verwijderd]`; the resident gets a short warning once per message.
+  `[BSN]`; the resident gets a short warning once per message.
 """
 
 from typing import Any
@@ -23,8 +23,8 @@ from actions.config import get_settings
 from actions.outbox import Outbox, deliver_due, ensure_retry_loop
 from actions.pending import ask, clear
 from actions.replies import Kind, Reply, asks_erasure, asks_withdrawal
-from actions.signals import latest_intent, latest_text
-from privacy.redaction import BSN_REMOVED
+from actions.signals import latest_intent, latest_text, said_this_turn
+from privacy.redaction import BSN, BSN_REMOVED
 
 BSN_WARNING = (
     "Let op: deel hier nooit uw BSN. Ik heb het nummer weggehaald. Het wordt niet bewaard en "
@@ -45,7 +45,8 @@ NOTHING_SHARED = (
 
 def bsn_notice(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     """A short warning when the latest message had a BSN (already removed by the channel)."""
-    if BSN_REMOVED in latest_text(tracker):
+    text = latest_text(tracker)
+    if (BSN in text or BSN_REMOVED in text) and BSN_WARNING not in said_this_turn(tracker):
         dispatcher.utter_message(text=BSN_WARNING)
 
 

@@ -269,16 +269,18 @@ def redact(text: str) -> str:
     return _replace_bare_bsns(text, BSN, unbroken_always=True)
 
 
-def strip_bsn(text: str) -> str:
-    """Replace only BSNs with ``[BSN verwijderd]``: what a consenting professional may read.
+def strip_bsn(text: str, marker: str = BSN_REMOVED) -> str:
+    """Replace only BSNs with ``[BSN verwijderd]`` (or ``marker``): what a consenting
+    professional may read. The input channels use the short ``[BSN]``, which the NLU does not
+    read as "verwijder ..." (a request to erase data).
 
     A BSN after a keyword goes in any grouping, even with a failing elfproef; a bare 9-digit
     number only when it passes the elfproef, so phone numbers and references stay readable.
     """
     if not text:
         return text
-    text = _replace_keyword_bsns(text, BSN_REMOVED)
-    return _replace_bare_bsns(text, BSN_REMOVED, unbroken_always=False)
+    text = _replace_keyword_bsns(text, marker)
+    return _replace_bare_bsns(text, marker, unbroken_always=False)
 
 
 def redact_for_log(value: object, max_length: int = 200) -> str:

@@ -3,7 +3,8 @@
 Residents type their BSN despite the warning at the start ("mijn bsn is 123456782"). Removing
 it in the input channel, before the message reaches NLU, the tracker store, the event broker or
 any log, is the only place where "not stored" holds for every later step. The text then carries
-the marker ``[BSN verwijderd]``, which the action server answers with a short warning
+the marker ``[BSN]`` (not "[BSN verwijderd]": the NLU reads "verwijder" as a request to erase
+data), which the action server answers with a short warning
 (actions/privacy_requests.py). The same wrapper guards every channel: REST, socket.io (the web
 widget) and Twilio (SMS/WhatsApp, bot/channels/twilio_voordeur.py).
 """
@@ -17,7 +18,7 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 from sanic.request import Request
 
-from privacy.redaction import strip_bsn
+from privacy.redaction import BSN, strip_bsn
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -27,7 +28,7 @@ def without_bsn(on_new_message: OnNewMessage) -> OnNewMessage:
 
     async def handle(message: UserMessage) -> Any:
         if message.text:
-            message.text = strip_bsn(message.text)
+            message.text = strip_bsn(message.text, BSN)
         return await on_new_message(message)
 
     return handle
@@ -39,7 +40,7 @@ class PrivateRestInput(RestInput):
 
     def _extract_message(self, req: Request) -> str | None:
         text = super()._extract_message(req)
-        return strip_bsn(text) if text else text
+        return strip_bsn(text, BSN) if text else text
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         return super().blueprint(without_bsn(on_new_message))

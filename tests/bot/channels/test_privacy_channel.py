@@ -16,7 +16,7 @@ from rasa.core.channels.socketio import SocketIOInput
 from sanic import Sanic
 
 from bot.channels.privacy import PrivateRestInput, PrivateSocketIOInput, without_bsn
-from privacy.redaction import BSN_REMOVED
+from privacy.redaction import BSN as BSN_REMOVED  # the channels mark a removed BSN "[BSN]"
 
 
 @dataclass
