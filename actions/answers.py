@@ -20,6 +20,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import TEXT_ONLY, channel_of
+from actions.crisis import answer_who
 from actions.dialogue import answer_when_contact, start_handover
 from actions.knowledge import SMS_MAX_CHARS, Answer, gsm7_length, load_knowledge
 from actions.language import ENGLISH_LEAD, ENGLISH_OFFER, english_first
@@ -32,7 +33,14 @@ from actions.municipality import (
 from actions.pending import ask, ask_again, clear, pending_kind
 from actions.privacy_requests import bsn_notice, handle_privacy_request
 from actions.regions import load_regions
-from actions.replies import age_of, asks_for_person, sounds_angry, starts_with_refusal
+from actions.replies import (
+    Kind,
+    age_of,
+    asks_for_person,
+    read_reply,
+    sounds_angry,
+    starts_with_refusal,
+)
 from actions.signals import latest_intent, latest_text, urgency_events
 from actions.way_forward import outside_text
 
@@ -164,7 +172,7 @@ async def answer_intent(
 
     if outside:
         dispatcher.utter_message(text=outside_text(outside))
-        return [*events, SlotSet("municipality_asked", True)]
+        return [*events, SlotSet("municipality_asked", True), SlotSet("buiten_regio", outside)]
     active_form = bool(tracker.active_loop_name)
     if pending_kind(tracker) and not active_form:
         if starts_with_refusal(latest_text(tracker)):
@@ -234,6 +242,15 @@ class ActionAnswerQuestion(Action):
         when = answer_when_contact(dispatcher, tracker)
         if when is not None:
             return when
+        pending = pending_kind(tracker)
+        if pending == "handover" and read_reply(latest_text(tracker)).kind is Kind.YES:
+            # "ja maar niet op maandag bellen, dan werk ik bij de voedselbank": a yes with a
+            # condition, whatever topic the words also touch.
+            reply = read_reply(latest_text(tracker))
+            return start_handover(dispatcher, tracker, reply.condition)
+        if pending == "crisis_who":
+            # "kan ik dat anoniem melden?" after "gaat het om uzelf?": asking for someone else.
+            return [*clear(), *answer_who(dispatcher, tracker, "other")]
         angry = sounds_angry(latest_text(tracker))
         if angry:
             dispatcher.utter_message(text=ANGER_ACK)

@@ -27,7 +27,13 @@ from actions.facts import remember_facts
 from actions.municipality import known_municipality
 from actions.pending import ask
 from actions.regions import load_regions
-from actions.signals import CRISIS_TYPES, accumulate_domains, crisis_of, urgency_events
+from actions.signals import (
+    CRISIS_TYPES,
+    accumulate_domains,
+    crisis_is_inferred,
+    crisis_of,
+    urgency_events,
+)
 from actions.way_forward import shelter_route
 
 __all__ = ["CRISIS_TYPES", "ActionCrisisResponse", "urgency_events"]
@@ -123,8 +129,12 @@ class ActionCrisisResponse(Action):
             )
             dispatcher.utter_message(text=DURING_FORM)
             return events
-        if third_party and (crisis_type in ASK_WHO or crisis_type is None):
-            dispatcher.utter_message(**ANSWERS.get((crisis_type or "", True), GENERAL_ANSWER))
+        unsure_who = third_party or crisis_is_inferred(tracker)
+        if crisis_type is None or (unsure_who and crisis_type in ASK_WHO):
+            # Framed for someone else, or too vague to tell: the numbers as framed, then ask who
+            # is at risk (a hint without "iemand" gets the text for the resident themself).
+            answer = ANSWERS.get((crisis_type or "", third_party), GENERAL_ANSWER)
+            dispatcher.utter_message(**answer)
             return [
                 *events,
                 *ask(dispatcher, tracker, "crisis_who", WHO_QUESTION, WHO_CHOICES),

@@ -10,6 +10,7 @@ end of a conversation — so that no reply leaves a resident stuck.
 - `action_not_understood` says so, and on the second time in a row offers a person.
 """
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -45,6 +46,10 @@ ANGER_ACK = (
 )
 UNCLEAR_LEAD = "Ik begreep uw antwoord niet helemaal."
 MAX_RETRIES = 1
+_ABOUT_HELPING_SOMEONE = re.compile(
+    r"\b(?:melden|melding|helpen|hem|haar|hen|die persoon|diegene|iemand|naaste)\b"
+)
+WHAT_IS_YOUR_QUESTION = "Waarmee kan ik u helpen? Typ uw vraag in een paar woorden."
 
 
 def start_handover(
@@ -132,6 +137,16 @@ def question_intent(tracker: Tracker, minimum: float = 0.15) -> str | None:
     return None
 
 
+def intent_of_topic(topic: str | None) -> str | None:
+    """An intent that the knowledge entry of ``topic`` answers (to answer it once more)."""
+    if not topic:
+        return None
+    from actions.knowledge import load_knowledge
+
+    entries = load_knowledge().entries
+    return entries[topic].intents[0] if topic in entries and entries[topic].intents else None
+
+
 def with_slots(tracker: Tracker, events: list[EventType]) -> Tracker:
     """A copy of the tracker with this turn's slot events applied, for a step that must see
     what was just remembered (e.g. the municipality named in the same message)."""
@@ -149,6 +164,14 @@ class ActionReply(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        events = await self._reply(dispatcher, tracker)
+        if not any(e.get("event") == "followup" for e in events):
+            # The rule that called this action expected `awaiting_reply` to stay as it was;
+            # when the reply changed it, no rule matches any more: listen, explicitly.
+            events.append(FollowupAction("action_listen"))
+        return events
+
+    async def _reply(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         bsn_notice(dispatcher, tracker)
         kind = pending_kind(tracker)
         text, intent = latest_text(tracker), latest_intent(tracker)
@@ -192,14 +215,30 @@ class ActionReply(Action):
         if place:
             dispatcher.utter_message(text=outside_text(place))
             return clear()
-        reply_events = self._handover_offer(dispatcher, with_slots(tracker, facts), text, intent)
+        topic_intent = intent_of_topic(tracker.get_slot("topic"))
+        if topic_intent and is_question(text) and read_reply(text, intent).kind is Kind.UNCLEAR:
+            # "maar hoeveel krijg ik nou?", "en blijft senzer dan betalen?": on the last answer.
+            from actions.answers import answer_intent  # answers.py imports this module
+
+            answered = await answer_intent(
+                dispatcher,
+                with_slots(tracker, facts),
+                topic_intent,
+                str(tracker.get_slot("language") or "nl"),
+            )
+            if answered is not None:
+                return [*facts, *answered]
+        new_place = any(e.get("name") == "gemeente_code" for e in facts)
+        reply_events = self._handover_offer(
+            dispatcher, with_slots(tracker, facts), text, intent, new_place
+        )
         return [*facts, *reply_events]
 
     def _who(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
     ) -> list[EventType]:
         who = who_is_meant(text, intent)
-        if who is None and is_question(text):
+        if who is None and is_question(text) and _ABOUT_HELPING_SOMEONE.search(text.lower()):
             who = "other"  # "kan ik dat anoniem melden?": asking how to help someone else
         if who is not None:
             return [*clear(), *answer_who(dispatcher, tracker, who)]
@@ -209,16 +248,27 @@ class ActionReply(Action):
         return [*clear(), *answer_for_self(dispatcher, tracker, tracker.get_slot("crisis_type"))]
 
     def _handover_offer(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        text: str,
+        intent: str,
+        new_place: bool = False,
     ) -> list[EventType]:
         reply = read_reply(text, intent)
+        if reply.kind is Kind.YES and not pending_kind(tracker):
+            # "ja" with nothing asked: after a question or a story it means "help me with it".
+            if requested_service(tracker) or tracker.get_slot("leefgebieden"):
+                return start_handover(dispatcher, tracker, reply.condition)
+            dispatcher.utter_message(text=WHAT_IS_YOUR_QUESTION)
+            return []
         if reply.kind is Kind.YES:
             return start_handover(dispatcher, tracker, reply.condition)
         if reply.kind in (Kind.NO, Kind.STOP):
             return end_with_way_forward(dispatcher, tracker)
-        named = tracker.get_slot("gemeente") if reply.correction else None
+        named = tracker.get_slot("gemeente") if (reply.correction or new_place) else None
         if named and tracker.get_slot("gemeente_code"):
-            # "castricum zei ik toch": noted (remember_facts), then the question again.
+            # "castricum zei ik toch", "woerden": noted (remember_facts), then the question again.
             dispatcher.utter_message(text=f"Dank u, ik noteer gemeente {named}.")
             return ask_again(dispatcher, tracker)
         if intent == "describe_situation":
@@ -246,7 +296,14 @@ class ActionAcknowledgeAnger(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        return acknowledge_anger(dispatcher, tracker)
+        # "al 3 weken geen geld!!!" also says what it is about: remembered for the routing.
+        domains, evidence = accumulate_domains(tracker)
+        events: list[EventType] = [
+            *remember_facts(tracker),
+            SlotSet("leefgebieden", domains),
+            SlotSet("leefgebied_bewijs", evidence),
+        ]
+        return [*events, *acknowledge_anger(dispatcher, with_slots(tracker, events))]
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
@@ -272,6 +329,13 @@ class ActionNotUnderstood(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        text = latest_text(tracker)
+        if len(text.split()) >= 8 and not asks_when_contact(text):
+            # A story the classifier could not place: listen to it as one (that also answers a
+            # question inside it, and recognises anger, a request for a person, a place).
+            from actions.situation import respond_to_situation  # situation.py imports this
+
+            return await respond_to_situation(dispatcher, tracker)
         bsn_notice(dispatcher, tracker)
         privacy = handle_privacy_request(dispatcher, tracker)
         if privacy is not None:
@@ -283,7 +347,6 @@ class ActionNotUnderstood(Action):
         if when is not None:
             return when
         facts = remember_facts(tracker)
-        text = latest_text(tracker)
         if answer_process_question(dispatcher, tracker):
             return facts
         if sounds_angry(text):
@@ -294,6 +357,10 @@ class ActionNotUnderstood(Action):
         if place:
             dispatcher.utter_message(text=outside_text(place))
             return []
+        elsewhere = tracker.get_slot("buiten_regio")
+        if elsewhere and is_question(text) and not facts:
+            dispatcher.utter_message(text=outside_text(str(elsewhere)))  # "waar dan wel?"
+            return []
         question = question_intent(tracker, minimum=0.3)
         if question is not None:
             from actions.answers import answer_intent  # answers.py imports this module
@@ -302,6 +369,20 @@ class ActionNotUnderstood(Action):
                 dispatcher,
                 with_slots(tracker, facts),
                 question,
+                str(tracker.get_slot("language") or "nl"),
+            )
+            if answered is not None:
+                return [*facts, *answered]
+        topic_intent = intent_of_topic(tracker.get_slot("topic"))
+        if topic_intent and (is_question(text) or facts) and len(text.split()) <= 12:
+            # "wat kost dat?", "is dat gratis?", "ik woon in castricum, kan de gemeente helpen?":
+            # a follow-up on the last answer, now for the resident's municipality.
+            from actions.answers import answer_intent  # answers.py imports this module
+
+            answered = await answer_intent(
+                dispatcher,
+                with_slots(tracker, facts),
+                topic_intent,
                 str(tracker.get_slot("language") or "nl"),
             )
             if answered is not None:

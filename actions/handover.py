@@ -46,9 +46,10 @@ from actions.replies import (
 )
 from actions.routing import SERVICE_FOR_REGELING, SERVICE_LABELS, Route, is_multi_problem, route
 from actions.session import conversation_ref
-from actions.signals import latest_intent, latest_text, requested_service
+from actions.signals import accumulate_domains, latest_intent, latest_text, requested_service
 from actions.transcript import build_summary, transcript_events, user_messages
 from actions.way_forward import expected_contact, sooner, way_forward, what_to_have_at_hand
+from privacy.redaction import BSN
 
 logger = logging.getLogger(__name__)
 
@@ -174,17 +175,24 @@ class ValidateHandoverForm(FormValidationAction):
         answer (a condition, a number offered early, a stop) are added back here."""
         bsn_notice(dispatcher, tracker)
         requested = tracker.get_slot("requested_slot")
+        # What the message says about the resident's life (e.g. "hulp bij mijn schulden" with
+        # "medewerker") decides where the handover goes: remembered before routing.
+        domains, evidence = accumulate_domains(tracker)
+        told: list[EventType] = []
+        if domains != (tracker.get_slot("leefgebieden") or []):
+            told = [SlotSet("leefgebieden", domains), SlotSet("leefgebied_bewijs", evidence)]
+            tracker.slots.update({"leefgebieden": domains, "leefgebied_bewijs": evidence})
         if requested and answer_process_question(dispatcher, tracker, self._route(tracker)):
-            return [SlotSet(requested, None)]  # answered; the form asks its question again
+            return [*told, SlotSet(requested, None)]  # answered; the form asks it again
         text = latest_text(tracker)
         if requested and _unanswered_question(tracker, requested):
             dispatcher.utter_message(
                 text="Goede vraag. Dat kan de medewerker u straks precies vertellen."
             )
-            return [SlotSet(requested, None)]
+            return [*told, SlotSet(requested, None)]
         if requested and (asks_withdrawal(text) or asks_erasure(text)):
             # Before anything was shared: stopping is the withdrawal. Nothing is sent.
-            return [SlotSet(requested, None), SlotSet("handover_cancelled", True)]
+            return [*told, SlotSet(requested, None), SlotSet("handover_cancelled", True)]
         before = {name: tracker.get_slot(name) for name in SLOTS_BESIDE_THE_FORM}
         events = await super().run(dispatcher, tracker, domain)
         for name in SLOTS_BESIDE_THE_FORM:
@@ -193,7 +201,9 @@ class ValidateHandoverForm(FormValidationAction):
         stopped = tracker.slots.get("handover_cancelled")
         if stopped and requested and not any(e.get("name") == requested for e in events):
             events.append(SlotSet(requested, None))  # an answer, not a rejection: the form ends
-        return events
+        # No answer at all (a crisis, a question): return nothing, so that the form steps aside
+        # for the rules — any slot event, even the life domains, would count as an answer.
+        return [*told, *events] if events else []
 
     @staticmethod
     def _route(tracker: Tracker) -> tuple[str, str, bool] | None:
@@ -284,8 +294,8 @@ class ValidateHandoverForm(FormValidationAction):
                 "deel."
             )
             return {"phone_offered": phone}
-        if reply.correction or _is_interruption(tracker):
-            return {}
+        if reply.correction or _is_interruption(tracker) or BSN in text:
+            return {}  # a BSN was warned about (bsn_notice); the question comes again
         if channel_of(tracker) in TEXT_ONLY:
             dispatcher.utter_message(response="utter_choose_yes_no")
         else:

@@ -38,8 +38,18 @@ def english_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Ev
     if tracker.get_slot("language") or not looks_english(latest_text(tracker)):
         return None
     dispatcher.utter_message(text=ENGLISH_INTRO)
+    # The classifier is trained on Dutch: its best knowledge intent for the English text is
+    # kept too, so that the question can still be answered after the choice.
+    held = latest_intent(tracker)
+    if not held.startswith("ask_"):
+        ranked = [
+            str(r.get("name"))
+            for r in tracker.latest_message.get("intent_ranking") or []
+            if str(r.get("name", "")).startswith("ask_") and float(r.get("confidence") or 0) >= 0.1
+        ]
+        held = ranked[0] if ranked else held
     return [
-        SlotSet("held_intent", latest_intent(tracker)),
+        SlotSet("held_intent", held),
         *ask(dispatcher, tracker, "language", "English or Dutch?", LANGUAGE_CHOICES),
     ]
 

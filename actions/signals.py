@@ -22,6 +22,14 @@ def crisis_of(tracker: Tracker) -> tuple[str | None, bool]:
     return None, False
 
 
+def crisis_is_inferred(tracker: Tracker) -> bool:
+    """The crisis came from the similarity net (hinted at, not said): less sure who it is about."""
+    return any(
+        e.get("entity") == CRISIS_ENTITY and e.get("source") == "similarity"
+        for e in tracker.latest_message.get("entities") or []
+    )
+
+
 def urgency_events(tracker: Tracker) -> list[EventType]:
     """`urgent_signal` true when the latest message names a threatened eviction or cut-off."""
     entities = tracker.latest_message.get("entities") or []
@@ -92,3 +100,15 @@ def requested_service(tracker: Tracker) -> str | None:
         if domain in SERVICE_FOR_DOMAIN:
             return SERVICE_FOR_DOMAIN[domain]
     return None
+
+
+def said_this_turn(tracker: Tracker) -> list[str]:
+    """What the assistant already said since the resident's latest message (earlier actions of
+    the same turn), so that a warning is not given twice."""
+    said: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            said.append(str(event.get("text") or ""))
+    return said
