@@ -21,9 +21,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import TEXT_ONLY, channel_of
 from actions.crisis import answer_who
-from actions.dialogue import answer_when_contact, start_handover
+from actions.dialogue import answer_when_contact, before_anything_else, start_handover
 from actions.knowledge import SMS_MAX_CHARS, Answer, gsm7_length, load_knowledge
-from actions.language import ENGLISH_LEAD, ENGLISH_OFFER, english_first
+from actions.language import ENGLISH_LEAD, ENGLISH_OFFER
 from actions.municipality import (
     known_municipality,
     municipality_from_message,
@@ -31,7 +31,6 @@ from actions.municipality import (
     outside_place,
 )
 from actions.pending import ask, ask_again, clear, pending_kind
-from actions.privacy_requests import bsn_notice, handle_privacy_request
 from actions.regions import load_regions
 from actions.replies import (
     Kind,
@@ -94,7 +93,7 @@ def _say_answer(
     language: str,
 ) -> None:
     answered: list[str] = list(tracker.get_slot("answered_topics") or [])
-    if answer.topic in answered and tracker.get_slot("topic") == answer.topic:
+    if _asked_again(tracker, answer.topic):
         # Asked again right after: the longer text once, then a pointer — never a copy.
         more_given = f"{answer.topic}+meer" in answered
         if answer.more and not more_given:
@@ -110,6 +109,15 @@ def _say_answer(
     dispatcher.utter_message(
         text=_with_more_hint(answer.text, bool(answer.more), answer.link, channel)
     )
+
+
+def _asked_again(tracker: Tracker, topic: str) -> bool:
+    """The same topic right after its answer — unless we asked where the resident lives: then
+    the answer is given again, now for their municipality, and that is no repetition."""
+    if tracker.get_slot("awaiting_municipality"):
+        return False
+    answered = tracker.get_slot("answered_topics") or []
+    return topic in answered and tracker.get_slot("topic") == topic
 
 
 def _last_bot_texts(tracker: Tracker) -> list[str]:
@@ -164,9 +172,7 @@ async def answer_intent(
         return None
     channel = channel_of(tracker)
     answer = knowledge.answer(topic, municipality, regions, channel)
-    repeated = topic in (tracker.get_slot("answered_topics") or []) and (
-        tracker.get_slot("topic") == topic
-    )
+    repeated = _asked_again(tracker, topic)
     _say_answer(dispatcher, tracker, answer, channel, language)
     events += [SlotSet("topic", topic), _answered(tracker, topic, more=repeated)]
 
@@ -232,13 +238,9 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        bsn_notice(dispatcher, tracker)
-        privacy = handle_privacy_request(dispatcher, tracker)
-        if privacy is not None:
-            return privacy
-        english = english_first(dispatcher, tracker)
-        if english is not None:
-            return english
+        first = before_anything_else(dispatcher, tracker)
+        if first is not None:
+            return first
         when = answer_when_contact(dispatcher, tracker)
         if when is not None:
             return when

@@ -147,6 +147,34 @@ def intent_of_topic(topic: str | None) -> str | None:
     return entries[topic].intents[0] if topic in entries and entries[topic].intents else None
 
 
+def before_anything_else(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType] | None:
+    """What every answer to a resident's message checks first: a BSN (warned once), a
+    withdrawal or erasure request (confirmed), an English message (answered in English).
+    Returns the events when one of them took the turn, else None."""
+    bsn_notice(dispatcher, tracker)
+    privacy = handle_privacy_request(dispatcher, tracker)
+    if privacy is not None:
+        return privacy
+    return english_first(dispatcher, tracker)
+
+
+async def answer_in_context(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    intent: str,
+    facts: list[EventType],
+) -> list[EventType] | None:
+    """The knowledge answer for ``intent``, seeing the facts of this very message (e.g. the
+    municipality just named), in the resident's chosen language; None if no entry."""
+    from actions.answers import answer_intent  # answers.py imports this module
+
+    language = str(tracker.get_slot("language") or "nl")
+    answered = await answer_intent(dispatcher, with_slots(tracker, facts), intent, language)
+    return None if answered is None else [*facts, *answered]
+
+
 def with_slots(tracker: Tracker, events: list[EventType]) -> Tracker:
     """A copy of the tracker with this turn's slot events applied, for a step that must see
     what was just remembered (e.g. the municipality named in the same message)."""
@@ -201,16 +229,9 @@ class ActionReply(Action):
         question = question_intent(tracker, minimum=0.3)
         if question is not None and read_reply(text, intent).kind is Kind.UNCLEAR:
             # "maar hoeveel krijg ik nou?": a question, not an answer — answered, then back once.
-            from actions.answers import answer_intent  # answers.py imports this module
-
-            answered = await answer_intent(
-                dispatcher,
-                with_slots(tracker, facts),
-                question,
-                str(tracker.get_slot("language") or "nl"),
-            )
+            answered = await answer_in_context(dispatcher, tracker, question, facts)
             if answered is not None:
-                return [*facts, *answered]
+                return answered
         place = outside_place(tracker, load_regions()) if not facts else None
         if place:
             dispatcher.utter_message(text=outside_text(place))
@@ -218,16 +239,9 @@ class ActionReply(Action):
         topic_intent = intent_of_topic(tracker.get_slot("topic"))
         if topic_intent and is_question(text) and read_reply(text, intent).kind is Kind.UNCLEAR:
             # "maar hoeveel krijg ik nou?", "en blijft senzer dan betalen?": on the last answer.
-            from actions.answers import answer_intent  # answers.py imports this module
-
-            answered = await answer_intent(
-                dispatcher,
-                with_slots(tracker, facts),
-                topic_intent,
-                str(tracker.get_slot("language") or "nl"),
-            )
+            answered = await answer_in_context(dispatcher, tracker, topic_intent, facts)
             if answered is not None:
-                return [*facts, *answered]
+                return answered
         new_place = any(e.get("name") == "gemeente_code" for e in facts)
         reply_events = self._handover_offer(
             dispatcher, with_slots(tracker, facts), text, intent, new_place
@@ -336,13 +350,9 @@ class ActionNotUnderstood(Action):
             from actions.situation import respond_to_situation  # situation.py imports this
 
             return await respond_to_situation(dispatcher, tracker)
-        bsn_notice(dispatcher, tracker)
-        privacy = handle_privacy_request(dispatcher, tracker)
-        if privacy is not None:
-            return privacy
-        english = english_first(dispatcher, tracker)
-        if english is not None:
-            return english
+        first = before_anything_else(dispatcher, tracker)
+        if first is not None:
+            return first
         when = answer_when_contact(dispatcher, tracker)
         if when is not None:
             return when
@@ -363,30 +373,16 @@ class ActionNotUnderstood(Action):
             return []
         question = question_intent(tracker, minimum=0.3)
         if question is not None:
-            from actions.answers import answer_intent  # answers.py imports this module
-
-            answered = await answer_intent(
-                dispatcher,
-                with_slots(tracker, facts),
-                question,
-                str(tracker.get_slot("language") or "nl"),
-            )
+            answered = await answer_in_context(dispatcher, tracker, question, facts)
             if answered is not None:
-                return [*facts, *answered]
+                return answered
         topic_intent = intent_of_topic(tracker.get_slot("topic"))
         if topic_intent and (is_question(text) or facts) and len(text.split()) <= 12:
             # "wat kost dat?", "is dat gratis?", "ik woon in castricum, kan de gemeente helpen?":
             # a follow-up on the last answer, now for the resident's municipality.
-            from actions.answers import answer_intent  # answers.py imports this module
-
-            answered = await answer_intent(
-                dispatcher,
-                with_slots(tracker, facts),
-                topic_intent,
-                str(tracker.get_slot("language") or "nl"),
-            )
+            answered = await answer_in_context(dispatcher, tracker, topic_intent, facts)
             if answered is not None:
-                return [*facts, *answered]
+                return answered
         if facts and any(e.get("name") == "gemeente_code" for e in facts):
             # Only a place: "heiloo". Noted; what next?
             dispatcher.utter_message(

@@ -7,9 +7,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import answer_intent
 from actions.dialogue import (
     acknowledge_anger,
+    answer_in_context,
+    before_anything_else,
     intent_of_topic,
     question_intent,
     start_handover,
@@ -17,10 +18,8 @@ from actions.dialogue import (
 )
 from actions.facts import remember_facts
 from actions.handover import route_for, who_receives
-from actions.language import english_first
 from actions.municipality import outside_place
 from actions.pending import ask, ask_again, pending_kind
-from actions.privacy_requests import bsn_notice, handle_privacy_request
 from actions.regions import load_regions
 from actions.replies import asks_for_person, is_question, sounds_angry
 from actions.routing import is_multi_problem
@@ -73,13 +72,9 @@ async def respond_to_situation(
     dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> list[EventType]:
     """Listen, remember, answer a question inside the story, or offer a professional."""
-    bsn_notice(dispatcher, tracker)
-    privacy = handle_privacy_request(dispatcher, tracker)
-    if privacy is not None:
-        return privacy
-    english = english_first(dispatcher, tracker)
-    if english is not None:
-        return english
+    first = before_anything_else(dispatcher, tracker)
+    if first is not None:
+        return first
     domains, evidence = accumulate_domains(tracker)
     events: list[EventType] = [
         SlotSet("leefgebieden", domains),
@@ -104,14 +99,9 @@ async def respond_to_situation(
     question = question_intent(tracker) or _follow_up_on_topic(tracker, events)
     if question is not None and not pending_kind(tracker):
         # A story with a question in it: the question gets its answer.
-        answered = await answer_intent(
-            dispatcher,
-            with_slots(tracker, events),
-            question,
-            str(tracker.get_slot("language") or "nl"),
-        )
+        answered = await answer_in_context(dispatcher, tracker, question, events)
         if answered is not None:
-            return [*events, *answered]
+            return answered
     if pending_kind(tracker):
         dispatcher.utter_message(text="Dank u dat u dit vertelt. Dat neem ik mee.")
         return [*events, *ask_again(dispatcher, tracker)]

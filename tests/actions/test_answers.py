@@ -348,3 +348,16 @@ async def test_anger_never_stacks_a_second_question(
     texts = " ".join(m["text"] for m in dispatcher.messages)
     if "al doorgegeven" in texts or "niet in onze regio" in texts:
         assert ANGRY_OFFER not in texts
+
+
+async def test_after_asking_the_municipality_the_answer_is_given_again_for_it(dispatcher) -> None:
+    """Not a repetition: the same topic, now with the municipality's own organisation."""
+    asked = {"topic": "bijstand", "answered_topics": ["bijstand"], "awaiting_municipality": True}
+    tracker = make_tracker(
+        text="Helmond",
+        intent="inform",
+        entities=[{"entity": "gemeente", "value": "Helmond"}],
+        slots=asked,
+    )
+    await ActionAnswerForMunicipality().run(dispatcher, tracker, {})
+    assert "Senzer" in dispatcher.messages[0]["text"]
