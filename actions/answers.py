@@ -21,7 +21,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import TEXT_ONLY, channel_of
 from actions.crisis import answer_who
-from actions.dialogue import answer_when_contact, before_anything_else, start_handover
 from actions.knowledge import SMS_MAX_CHARS, Answer, gsm7_length, load_knowledge
 from actions.language import ENGLISH_LEAD, ENGLISH_OFFER
 from actions.municipality import (
@@ -41,6 +40,7 @@ from actions.replies import (
     starts_with_refusal,
 )
 from actions.signals import latest_intent, latest_text, urgency_events
+from actions.turns import answer_when_contact, before_anything_else, start_handover, with_slots
 from actions.way_forward import outside_text
 
 logger = logging.getLogger(__name__)
@@ -308,3 +308,16 @@ class ActionAnswerMore(Action):
             return []
         dispatcher.utter_message(text=answer.more or answer.text)
         return [_answered(tracker, topic, more=True)]
+
+
+async def answer_in_context(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    intent: str,
+    facts: list[EventType],
+) -> list[EventType] | None:
+    """The knowledge answer for ``intent``, seeing the facts of this very message (e.g. the
+    municipality just named), in the resident's chosen language; None if no entry."""
+    language = str(tracker.get_slot("language") or "nl")
+    answered = await answer_intent(dispatcher, with_slots(tracker, facts), intent, language)
+    return None if answered is None else [*facts, *answered]

@@ -7,7 +7,10 @@ end of a conversation — so that no reply leaves a resident stuck.
   that still ends with a way forward, a correction of the municipality is taken.
 - `action_acknowledge_anger` acknowledges an angry resident before anything else and offers
   a person.
-- `action_not_understood` says so, and on the second time in a row offers a person.
+- `action_not_understood` says so — after trying a story, a follow-up on the last answer, a
+  place or a request for a person — and on the second time in a row offers a person.
+
+What this shares with the knowledge answers and the situation action is in actions/turns.py.
 """
 
 import re
@@ -17,10 +20,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import answer_in_context, answer_intent
 from actions.crisis import WHO_CHOICES, WHO_QUESTION, answer_for_self, answer_who
 from actions.facts import remember_facts
-from actions.language import answer_language_choice, english_first
-from actions.municipality import known_municipality, outside_place
+from actions.language import DUTCH_CHOSEN, ENGLISH_CHOSEN, chosen_language
+from actions.municipality import outside_place
 from actions.pending import ask, ask_again, clear, pending_kind
 from actions.privacy_requests import bsn_notice, handle_privacy_request, privacy_reply
 from actions.process_questions import answer_process_question
@@ -31,19 +35,25 @@ from actions.replies import (
     asks_when_contact,
     is_question,
     read_reply,
-    safe_contact,
     sounds_angry,
     who_is_meant,
 )
 from actions.signals import accumulate_domains, latest_intent, latest_text, requested_service
-from actions.way_forward import expected_contact, outside_text, sooner, way_forward
+from actions.situation import respond_to_situation
+from actions.turns import (
+    acknowledge_anger,
+    answer_when_contact,
+    before_anything_else,
+    end_with_way_forward,
+    intent_of_topic,
+    question_intent,
+    start_handover,
+    with_slots,
+)
+from actions.way_forward import outside_text
 
 FALLBACK_INTENT = "nlu_fallback"
 HANDOVER_OFFER = "Wilt u dat een medewerker contact met u opneemt?"
-ANGER_ACK = (
-    "Wat vervelend dat het zo loopt. Ik begrijp dat u boos bent, en het spijt me dat u zo lang "
-    "moet wachten of niet geholpen bent."
-)
 UNCLEAR_LEAD = "Ik begreep uw antwoord niet helemaal."
 MAX_RETRIES = 1
 _ABOUT_HELPING_SOMEONE = re.compile(
@@ -52,135 +62,27 @@ _ABOUT_HELPING_SOMEONE = re.compile(
 WHAT_IS_YOUR_QUESTION = "Waarmee kan ik u helpen? Typ uw vraag in een paar woorden."
 
 
-def start_handover(
-    dispatcher: CollectingDispatcher, tracker: Tracker, condition: str | None = None
+async def answer_language_choice(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any] | None = None
 ) -> list[EventType]:
-    """The resident wants a professional: note any condition they set, then run the form."""
-    events: list[EventType] = [*clear()]
-    if condition:
-        notes = [*(tracker.get_slot("resident_notes") or []), condition]
-        events.append(SlotSet("resident_notes", notes))
-        if safe_contact(condition):
-            events.append(SlotSet("safe_contact", condition))  # "ja maar pas na 15 uur"
+    """Records the choice, then answers the question the resident asked in the first place."""
+    language = chosen_language(latest_text(tracker), latest_intent(tracker)) or "en"
+    dispatcher.utter_message(text=ENGLISH_CHOSEN if language == "en" else DUTCH_CHOSEN)
+    events: list[EventType] = [
+        *clear(),
+        SlotSet("language", language),
+        SlotSet("held_intent", None),
+    ]
+    held = tracker.get_slot("held_intent") or ""
+    answered = await answer_intent(dispatcher, tracker, held, language)
+    if answered is None:
         dispatcher.utter_message(
-            text=f"Goed. Dit geef ik door aan de medewerker: \u201c{condition}\u201d."
+            text="What is your question? A few words are enough."
+            if language == "en"
+            else "Wat is uw vraag? Een paar woorden is genoeg."
         )
-    dispatcher.utter_message(response="utter_handover_intro")
-    return [*events, FollowupAction("handover_form")]
-
-
-def end_with_way_forward(
-    dispatcher: CollectingDispatcher, tracker: Tracker, lead: str = "Dat is goed."
-) -> list[EventType]:
-    """A "no" or "stop": say it is fine, and leave the resident somewhere to go."""
-    regions = load_regions()
-    municipality = known_municipality(tracker, regions)
-    dispatcher.utter_message(
-        text=f"{lead} {way_forward(regions, municipality, requested_service(tracker))}"
-    )
-    return clear()
-
-
-def acknowledge_anger(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """Acknowledge first; then a person (or, after a handover, how to reach them sooner)."""
-    dispatcher.utter_message(text=ANGER_ACK)
-    if tracker.active_loop_name:
-        dispatcher.utter_message(text="Ik help u zo snel mogelijk verder.")
-        return []
-    reference = tracker.get_slot("handover_reference")
-    destination = tracker.get_slot("handover_destination") or {}
-    if reference and destination:
-        regions = load_regions()
-        dispatcher.utter_message(
-            text=f"Uw vraag is al doorgegeven, kenmerk {reference}. "
-            + sooner(regions, destination["organisation"], destination["team"])
-        )
-        return clear()
-    return ask(
-        dispatcher,
-        tracker,
-        "handover",
-        "Wilt u dat een medewerker u belt om het samen op te lossen?",
-    )
-
-
-def answer_when_contact(
-    dispatcher: CollectingDispatcher, tracker: Tracker
-) -> list[EventType] | None:
-    """'wanneer bellen ze dan?' after a handover: the service level and how to reach them
-    sooner, instead of an answer about something else."""
-    destination = tracker.get_slot("handover_destination") or {}
-    made = tracker.get_slot("handovers_made") or []
-    if not destination or not made or not asks_when_contact(latest_text(tracker)):
-        return None
-    regions = load_regions()
-    organisation, team = destination["organisation"], destination["team"]
-    urgent = any(h.get("crisis") for h in made) or bool(tracker.get_slot("urgent_signal"))
-    dispatcher.utter_message(
-        text=f"Uw kenmerk is {made[-1]['reference']}. "
-        + expected_contact(regions, organisation, team, urgent)
-        + " "
-        + sooner(regions, organisation, team)
-    )
-    return []
-
-
-def question_intent(tracker: Tracker, minimum: float = 0.15) -> str | None:
-    """The knowledge question inside a message the classifier read as a story or did not
-    understand: the best `ask_*` intent of the ranking, when the message asks something."""
-    if not is_question(latest_text(tracker)):
-        return None
-    for ranked in tracker.latest_message.get("intent_ranking") or []:
-        name = str(ranked.get("name") or "")
-        if name.startswith("ask_") and float(ranked.get("confidence") or 0) >= minimum:
-            return name
-    return None
-
-
-def intent_of_topic(topic: str | None) -> str | None:
-    """An intent that the knowledge entry of ``topic`` answers (to answer it once more)."""
-    if not topic:
-        return None
-    from actions.knowledge import load_knowledge
-
-    entries = load_knowledge().entries
-    return entries[topic].intents[0] if topic in entries and entries[topic].intents else None
-
-
-def before_anything_else(
-    dispatcher: CollectingDispatcher, tracker: Tracker
-) -> list[EventType] | None:
-    """What every answer to a resident's message checks first: a BSN (warned once), a
-    withdrawal or erasure request (confirmed), an English message (answered in English).
-    Returns the events when one of them took the turn, else None."""
-    bsn_notice(dispatcher, tracker)
-    privacy = handle_privacy_request(dispatcher, tracker)
-    if privacy is not None:
-        return privacy
-    return english_first(dispatcher, tracker)
-
-
-async def answer_in_context(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    intent: str,
-    facts: list[EventType],
-) -> list[EventType] | None:
-    """The knowledge answer for ``intent``, seeing the facts of this very message (e.g. the
-    municipality just named), in the resident's chosen language; None if no entry."""
-    from actions.answers import answer_intent  # answers.py imports this module
-
-    language = str(tracker.get_slot("language") or "nl")
-    answered = await answer_intent(dispatcher, with_slots(tracker, facts), intent, language)
-    return None if answered is None else [*facts, *answered]
-
-
-def with_slots(tracker: Tracker, events: list[EventType]) -> Tracker:
-    """A copy of the tracker with this turn's slot events applied, for a step that must see
-    what was just remembered (e.g. the municipality named in the same message)."""
-    copy = tracker.copy()
-    copy.slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
-    return copy
+        return events
+    return [*events, *answered]
 
 
 class ActionReply(Action):
@@ -347,8 +249,6 @@ class ActionNotUnderstood(Action):
         if len(text.split()) >= 8 and not asks_when_contact(text):
             # A story the classifier could not place: listen to it as one (that also answers a
             # question inside it, and recognises anger, a request for a person, a place).
-            from actions.situation import respond_to_situation  # situation.py imports this
-
             return await respond_to_situation(dispatcher, tracker)
         first = before_anything_else(dispatcher, tracker)
         if first is not None:

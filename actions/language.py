@@ -6,14 +6,12 @@ words in English, the official answer as its short simple-Dutch text, and a prof
 can call back. It never machine-translates a regulation.
 """
 
-from typing import Any
-
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import Choice
-from actions.pending import ask, clear
+from actions.pending import ask
 from actions.replies import Kind, looks_english, read_reply
 from actions.signals import latest_intent, latest_text
 
@@ -62,28 +60,3 @@ def chosen_language(text: str, intent: str) -> str | None:
         return "nl"
     kind = read_reply(text, intent).kind
     return {Kind.YES: "en", Kind.NO: "nl"}.get(kind)
-
-
-async def answer_language_choice(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any] | None = None
-) -> list[EventType]:
-    """Records the choice, then answers the question the resident asked in the first place."""
-    language = chosen_language(latest_text(tracker), latest_intent(tracker)) or "en"
-    dispatcher.utter_message(text=ENGLISH_CHOSEN if language == "en" else DUTCH_CHOSEN)
-    events: list[EventType] = [
-        *clear(),
-        SlotSet("language", language),
-        SlotSet("held_intent", None),
-    ]
-    held = tracker.get_slot("held_intent") or ""
-    from actions.answers import answer_intent  # answers.py asks english_first: no import cycle
-
-    answered = await answer_intent(dispatcher, tracker, held, language)
-    if answered is None:
-        dispatcher.utter_message(
-            text="What is your question? A few words are enough."
-            if language == "en"
-            else "Wat is uw vraag? Een paar woorden is genoeg."
-        )
-        return events
-    return [*events, *answered]

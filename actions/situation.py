@@ -7,15 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dialogue import (
-    acknowledge_anger,
-    answer_in_context,
-    before_anything_else,
-    intent_of_topic,
-    question_intent,
-    start_handover,
-    with_slots,
-)
+from actions.answers import answer_in_context
 from actions.facts import remember_facts
 from actions.handover import route_for, who_receives
 from actions.municipality import outside_place
@@ -24,6 +16,14 @@ from actions.regions import load_regions
 from actions.replies import asks_for_person, is_question, sounds_angry
 from actions.routing import is_multi_problem
 from actions.signals import accumulate_domains, latest_text, urgency_events
+from actions.turns import (
+    acknowledge_anger,
+    before_anything_else,
+    intent_of_topic,
+    question_intent,
+    start_handover,
+    with_slots,
+)
 from actions.way_forward import outside_text
 
 MULTI_PROBLEM = (

@@ -7,7 +7,6 @@ from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions.crisis import OFFER_SELF, OFFER_THIRD_PARTY, WHO_CHOICES, WHO_QUESTION
 from actions.dialogue import (
-    ANGER_ACK,
     UNCLEAR_LEAD,
     ActionAcknowledgeAnger,
     ActionNotUnderstood,
@@ -15,6 +14,7 @@ from actions.dialogue import (
 )
 from actions.pending import ask, ask_again, clear, pending_kind
 from actions.privacy_requests import CONFIRM_ERASE, CONFIRM_WITHDRAW
+from actions.turns import ANGER_ACK
 from actions.way_forward import LATER_HINT
 from tests.actions.conftest import make_tracker
 
