@@ -40,7 +40,7 @@ from actions.replies import (
     starts_with_refusal,
 )
 from actions.signals import latest_intent, latest_text, urgency_events
-from actions.turns import answer_when_contact, before_anything_else, start_handover, with_slots
+from actions.turns import before_anything_else, start_handover, with_slots
 from actions.way_forward import outside_text
 
 logger = logging.getLogger(__name__)
@@ -241,9 +241,6 @@ class ActionAnswerQuestion(Action):
         first = before_anything_else(dispatcher, tracker)
         if first is not None:
             return first
-        when = answer_when_contact(dispatcher, tracker)
-        if when is not None:
-            return when
         pending = pending_kind(tracker)
         if pending == "handover" and read_reply(latest_text(tracker)).kind is Kind.YES:
             # "ja maar niet op maandag bellen, dan werk ik bij de voedselbank": a yes with a

@@ -42,7 +42,6 @@ from actions.signals import accumulate_domains, latest_intent, latest_text, requ
 from actions.situation import respond_to_situation
 from actions.turns import (
     acknowledge_anger,
-    answer_when_contact,
     before_anything_else,
     end_with_way_forward,
     intent_of_topic,
@@ -253,9 +252,6 @@ class ActionNotUnderstood(Action):
         first = before_anything_else(dispatcher, tracker)
         if first is not None:
             return first
-        when = answer_when_contact(dispatcher, tracker)
-        if when is not None:
-            return when
         facts = remember_facts(tracker)
         if answer_process_question(dispatcher, tracker):
             return facts

@@ -121,13 +121,17 @@ def before_anything_else(
     dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> list[EventType] | None:
     """What every answer to a resident's message checks first: a BSN (warned once), a
-    withdrawal or erasure request (confirmed), an English message (answered in English).
-    Returns the events when one of them took the turn, else None."""
+    withdrawal or erasure request (confirmed), an English message (answered in English), and
+    "wanneer bellen ze?" after a handover. Returns the events when one of them took the turn,
+    else None."""
     bsn_notice(dispatcher, tracker)
     privacy = handle_privacy_request(dispatcher, tracker)
     if privacy is not None:
         return privacy
-    return english_first(dispatcher, tracker)
+    english = english_first(dispatcher, tracker)
+    if english is not None:
+        return english
+    return answer_when_contact(dispatcher, tracker)
 
 
 def with_slots(tracker: Tracker, events: list[EventType]) -> Tracker:
