@@ -280,9 +280,7 @@ class ValidateHandoverForm(FormValidationAction):
             if reply.condition:
                 notes = [*(tracker.get_slot("resident_notes") or []), reply.condition]
                 found["resident_notes"] = notes
-                dispatcher.utter_message(
-                    text=f"Goed. Dit geef ik door: \u201c{reply.condition}\u201d."
-                )
+                dispatcher.utter_message(text=f'Goed. Dit geef ik door: "{reply.condition}".')
             return found
         if reply.kind in (Kind.NO, Kind.STOP):
             return {"consent_given": False}

@@ -34,9 +34,8 @@ def start_handover(
         events.append(SlotSet("resident_notes", notes))
         if safe_contact(condition):
             events.append(SlotSet("safe_contact", condition))  # "ja maar pas na 15 uur"
-        dispatcher.utter_message(
-            text=f"Goed. Dit geef ik door aan de medewerker: \u201c{condition}\u201d."
-        )
+        # Straight quotes: curly ones are not GSM-7 and would shorten every SMS segment.
+        dispatcher.utter_message(text=f'Goed. Dit geef ik door aan de medewerker: "{condition}".')
     dispatcher.utter_message(response="utter_handover_intro")
     return [*events, FollowupAction("handover_form")]
 

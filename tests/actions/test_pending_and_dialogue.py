@@ -112,7 +112,7 @@ async def test_yes_with_a_condition_passes_the_condition_on(dispatcher) -> None:
     slots = _pending("handover", **HELMOND_BIJSTAND)
     events = await _reply(dispatcher, "ja maar hij mag het niet weten", "nlu_fallback", slots)
     assert dispatcher.messages[0]["text"] == (
-        "Goed. Dit geef ik door aan de medewerker: \u201chij mag het niet weten\u201d."
+        'Goed. Dit geef ik door aan de medewerker: "hij mag het niet weten".'
     )
     assert dispatcher.messages[1]["response"] == "utter_handover_intro"
     assert events[-1] == FollowupAction("handover_form")
