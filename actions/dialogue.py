@@ -76,7 +76,9 @@ async def answer_language_choice(
     answered = await answer_intent(dispatcher, tracker, held, language)
     if answered is None:
         dispatcher.utter_message(
-            text="What is your question? A few words are enough."
+            text="What is your question? A few words are enough, for example 'I lost my job' "
+            "or 'I cannot pay my rent'. I can also ask a worker of your municipality to call "
+            "you back about money, benefits, debts or care."
             if language == "en"
             else "Wat is uw vraag? Een paar woorden is genoeg."
         )
@@ -136,7 +138,7 @@ class ActionReply(Action):
         place = outside_place(tracker, load_regions()) if not facts else None
         if place:
             dispatcher.utter_message(text=outside_text(place))
-            return clear()
+            return [*clear(), SlotSet("buiten_regio", place)]
         topic_intent = intent_of_topic(tracker.get_slot("topic"))
         if topic_intent and is_question(text) and read_reply(text, intent).kind is Kind.UNCLEAR:
             # "maar hoeveel krijg ik nou?", "en blijft senzer dan betalen?": on the last answer.
@@ -262,9 +264,9 @@ class ActionNotUnderstood(Action):
         place = outside_place(tracker, load_regions()) if not facts else None
         if place:
             dispatcher.utter_message(text=outside_text(place))
-            return []
+            return [SlotSet("buiten_regio", place)]
         elsewhere = tracker.get_slot("buiten_regio")
-        if elsewhere and is_question(text) and not facts:
+        if elsewhere and (is_question(text) or len(text.split()) <= 6) and not facts:
             dispatcher.utter_message(text=outside_text(str(elsewhere)))  # "waar dan wel?"
             return []
         question = question_intent(tracker, minimum=0.3)

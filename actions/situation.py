@@ -92,7 +92,7 @@ async def respond_to_situation(
     place = outside_place(tracker, load_regions())
     if place and not any(e.get("name") == "gemeente_code" for e in events):
         dispatcher.utter_message(text=outside_text(place))
-        return events
+        return [*events, SlotSet("buiten_regio", place)]
     if asks_for_person(text):
         dispatcher.utter_message(text="Dank u dat u dit vertelt.")
         return [*events, *start_handover(dispatcher, tracker)]
