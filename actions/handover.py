@@ -48,7 +48,13 @@ from actions.routing import SERVICE_FOR_REGELING, SERVICE_LABELS, Route, is_mult
 from actions.session import conversation_ref
 from actions.signals import accumulate_domains, latest_intent, latest_text, requested_service
 from actions.transcript import build_summary, transcript_events, user_messages
-from actions.way_forward import expected_contact, sooner, way_forward, what_to_have_at_hand
+from actions.way_forward import (
+    expected_contact,
+    outside_text,
+    sooner,
+    way_forward,
+    what_to_have_at_hand,
+)
 from privacy.redaction import BSN
 
 logger = logging.getLogger(__name__)
@@ -250,8 +256,12 @@ class ValidateHandoverForm(FormValidationAction):
             found = regions.find_municipality(tracker.get_slot("gemeente"))
         if found:
             return {"gemeente_code": found.code}
+        place = outside_place(tracker, regions) if not _is_interruption(tracker) else None
+        if place and not asked:
+            # "ik woon in Groningen, kan ik bijstand aanvragen?" starts the form: say so at once.
+            dispatcher.utter_message(text=outside_text(place))
+            return {"handover_cancelled": True}
         if asked and not _is_interruption(tracker):
-            place = outside_place(tracker, regions)
             if place:
                 dispatcher.utter_message(
                     text=f"{place} ligt niet in onze regio, dus ik kan uw vraag niet doorgeven. "

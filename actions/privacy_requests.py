@@ -22,6 +22,7 @@ from actions.clients.handover_api import HandoverApiClient
 from actions.config import get_settings
 from actions.outbox import Outbox, deliver_due, ensure_retry_loop
 from actions.pending import ask, clear
+from actions.process_questions import answer_process_question
 from actions.replies import Kind, Reply, asks_erasure, asks_withdrawal
 from actions.signals import latest_intent, latest_text, said_this_turn
 from privacy.redaction import BSN, BSN_REMOVED
@@ -75,6 +76,8 @@ class ActionPrivacyRequest(Action):
         asked = handle_privacy_request(dispatcher, tracker)
         if asked is not None:
             return asked
+        if answer_process_question(dispatcher, tracker):
+            return []  # "wordt mijn bsn ook doorgestuurd?" is a question, not a withdrawal
         if latest_intent(tracker) == "erase_data":
             return ask(dispatcher, tracker, "erase", CONFIRM_ERASE)
         return ask(dispatcher, tracker, "withdraw", CONFIRM_WITHDRAW)

@@ -13,6 +13,7 @@ from actions.language import english_first
 from actions.municipality import known_municipality
 from actions.pending import ask, clear
 from actions.privacy_requests import bsn_notice, handle_privacy_request
+from actions.process_questions import answer_process_question
 from actions.regions import load_regions
 from actions.replies import asks_when_contact, is_question, safe_contact
 from actions.signals import latest_text, requested_service
@@ -120,9 +121,9 @@ def before_anything_else(
     dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> list[EventType] | None:
     """What every answer to a resident's message checks first: a BSN (warned once), a
-    withdrawal or erasure request (confirmed), an English message (answered in English), and
-    "wanneer bellen ze?" after a handover. Returns the events when one of them took the turn,
-    else None."""
+    withdrawal or erasure request (confirmed), an English message (answered in English), a
+    question about the handover itself, and "wanneer bellen ze?" after a handover. Returns the
+    events when one of them took the turn, else None."""
     bsn_notice(dispatcher, tracker)
     privacy = handle_privacy_request(dispatcher, tracker)
     if privacy is not None:
@@ -130,6 +131,10 @@ def before_anything_else(
     english = english_first(dispatcher, tracker)
     if english is not None:
         return english
+    if not tracker.active_loop_name and answer_process_question(dispatcher, tracker):
+        # "wordt mijn bsn ook doorgestuurd?", "wie kan dit lezen?" — whatever topic the
+        # classifier saw in the words. (In the form, its validation answers them.)
+        return []
     return answer_when_contact(dispatcher, tracker)
 
 
