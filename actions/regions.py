@@ -88,7 +88,21 @@ class _Sourced(_Model):
 ContactField = Literal["phone", "website", "address", "hours", "walk_in"]
 
 
-class Contact(_Sourced):
+class _Verifiable(_Sourced):
+    """Data with ``verified_fields``: each listed field must have a value and a source, so that
+    nothing reaches a resident as verified without a public page saying so."""
+
+    @root_validator(skip_on_failure=True)
+    def _verified_fields_have_values(cls, values: dict[str, Any]) -> dict[str, Any]:
+        for field in values["verified_fields"]:
+            if not values.get(field):
+                raise ValueError(f"verified_fields: {field!r} has no value")
+        if values["verified_fields"] and not values["sources"]:
+            raise ValueError("verified_fields need a source (source: or sources:)")
+        return values
+
+
+class Contact(_Verifiable):
     """Contact details; ``example: true`` marks data nobody verified (must not be trusted).
 
     ``verified_fields`` lists fields that are real even when the rest is example data: a field
@@ -103,15 +117,6 @@ class Contact(_Sourced):
     walk_in: str | None = None
     example: bool = True
     verified_fields: list[ContactField] = []
-
-    @root_validator(skip_on_failure=True)
-    def _verified_fields_have_values(cls, values: dict[str, Any]) -> dict[str, Any]:
-        for field in values["verified_fields"]:
-            if not values.get(field):
-                raise ValueError(f"verified_fields: {field!r} has no value")
-        if values["verified_fields"] and not values["sources"]:
-            raise ValueError("verified_fields need a source (source: or sources:)")
-        return values
 
     def is_example(self, field: str) -> bool:
         """Whether the value of ``field`` is example data."""
@@ -190,7 +195,7 @@ class Organisation(_Sourced):
 ShelterField = Literal["centrumgemeente", "name", "phone", "website", "address", "hours", "walk_in"]
 
 
-class NightShelter(_Sourced):
+class NightShelter(_Verifiable):
     """Where someone who is homeless tonight goes: the centrumgemeente for maatschappelijke
     opvang and its central access point. Only ``verified_fields`` are ever shown to residents."""
 
@@ -204,15 +209,6 @@ class NightShelter(_Sourced):
     note: str | None = None
     example: bool = True
     verified_fields: list[ShelterField] = []
-
-    @root_validator(skip_on_failure=True)
-    def _verified_fields_have_values(cls, values: dict[str, Any]) -> dict[str, Any]:
-        for field in values["verified_fields"]:
-            if not values.get(field):
-                raise ValueError(f"verified_fields: {field!r} has no value")
-        if values["verified_fields"] and not values["sources"]:
-            raise ValueError("verified_fields need a source (source: or sources:)")
-        return values
 
     def verified(self, field: str) -> str | None:
         value = getattr(self, field)
