@@ -29,7 +29,7 @@ from actions.municipality import (
     municipality_slots,
     outside_place,
 )
-from actions.pending import ask, ask_again, clear, pending_kind
+from actions.pending import ask, back_to_pending, clear, pending_kind
 from actions.regions import load_regions
 from actions.replies import (
     Kind,
@@ -77,7 +77,7 @@ def _age_events(tracker: Tracker) -> list[EventType]:
 
 def _topic_for(tracker: Tracker, intent: str, age: int | None) -> str | None:
     knowledge = load_knowledge()
-    topic = knowledge.topic_for_intent(intent)
+    topic = knowledge.topic_for(intent, latest_text(tracker))
     if topic is None and tracker.get_slot("awaiting_municipality"):
         topic = tracker.get_slot("topic")
     if topic in ADULT_ONLY and age is not None and age < 18 and UNDER_18_TOPIC in knowledge.entries:
@@ -183,10 +183,8 @@ async def answer_intent(
     if pending_kind(tracker) and not active_form:
         if starts_with_refusal(latest_text(tracker)):
             return [*events, *clear()]  # "nee, maar wat is ...?": answered, not asked again
-        if int(tracker.get_slot("pending_retries") or 0) < 1:
-            # A side question: back, once, to what we were asking. No second question on top.
-            return [*events, *ask_again(dispatcher, tracker, "En dan nog mijn vraag:")]
-        return [*events, *clear()]
+        # A side question: back, once, to what we were asking. No second question on top.
+        return [*events, *back_to_pending(dispatcher, tracker)]
     if active_form:
         return events  # the form asks its own question next; the destination stays as it was
     if (

@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import answer_in_context, answer_intent
 from actions.crisis import WHO_CHOICES, WHO_QUESTION, answer_for_self, answer_who
 from actions.facts import remember_facts
+from actions.follow_ups import answer_follow_up
 from actions.language import DUTCH_CHOSEN, ENGLISH_CHOSEN, chosen_language
 from actions.municipality import outside_place
 from actions.pending import ask, ask_again, clear, pending_kind
@@ -118,6 +119,9 @@ class ActionReply(Action):
             return [*facts, *self._who(dispatcher, with_slots(tracker, facts), text, intent)]
         if answer_process_question(dispatcher, tracker):
             return [*facts, *ask_again(dispatcher, tracker)]
+        followed = answer_follow_up(dispatcher, with_slots(tracker, facts))
+        if followed is not None:  # "kost dat geld?" at the offer: the fact, then the offer
+            return [*facts, *followed, *ask_again(dispatcher, tracker)]
         if sounds_angry(text) and read_reply(text, intent).kind is not Kind.YES:
             return [*facts, *acknowledge_anger(dispatcher, tracker)]
         if intent == "request_human" or asks_for_person(text):

@@ -28,6 +28,7 @@ from actions.clients.handover_api import (
 )
 from actions.config import get_settings
 from actions.contact import display_phone, normalise_phone
+from actions.follow_ups import answer_follow_up
 from actions.municipality import known_municipality, municipality_from_message, outside_place
 from actions.outbox import Outbox, deliver_due, ensure_retry_loop
 from actions.pending import clear
@@ -190,6 +191,10 @@ class ValidateHandoverForm(FormValidationAction):
             tracker.slots.update({"leefgebieden": domains, "leefgebied_bewijs": evidence})
         if requested and answer_process_question(dispatcher, tracker, self._route(tracker)):
             return [*told, SlotSet(requested, None)]  # answered; the form asks it again
+        followed = answer_follow_up(dispatcher, tracker) if requested else None
+        if followed is not None:  # "moet ik daar voor betalen?" at the phone question
+            kept = [e for e in followed if e.get("name") == "topic"]
+            return [*told, *kept, SlotSet(requested, None)]
         text = latest_text(tracker)
         if requested and _unanswered_question(tracker, requested):
             dispatcher.utter_message(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, validator
 
+from actions.aspects import ASPECTS
 from actions.config import get_settings
 from actions.datafiles import DataFileError, parse_file
 from actions.regions import Contact, Municipality, RegionConfig, Service
@@ -96,6 +97,16 @@ class PartialAnswer(_Model):
     sms: str | None = None
     more: str | None = None
     link: str | None = None
+    # One short fact per aspect of a follow-up question ("is dat gratis?" -> kosten); an
+    # override replaces single facts, not the whole set.
+    facts: dict[str, str] = {}
+
+    @validator("facts")
+    def _known_aspects(cls, value: dict[str, str]) -> dict[str, str]:
+        for aspect in value:
+            if aspect not in ASPECTS:
+                raise ValueError(f"unknown aspect {aspect!r}; known: {', '.join(ASPECTS)}")
+        return value
 
 
 class AnswerTexts(PartialAnswer):
@@ -115,12 +126,27 @@ class Overrides(_Model):
         return value
 
 
+class Refinement(_Model):
+    """A more specific entry that answers this entry's intent when the question's words say
+    so: the contract's ask_bezwaar covers both objections and complaints, and a complaint
+    deserves the klacht entry ("ik wil een klacht indienen over mijn klantmanager")."""
+
+    topic: str
+    words: str  # a regular expression, matched case-insensitively anywhere in the message
+
+    @validator("words")
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
 class Entry(_Model):
     id: str
     intents: list[str] = []
     title: str
     service: Service | None = None
     related: list[str] = []  # other topics this answer points to (e.g. minimaregelingen)
+    refine: list[Refinement] = []
     sources: list[Source] = Field(..., min_items=1)
     checked: date
     verified: bool
@@ -147,6 +173,7 @@ def _texts(answer: PartialAnswer, overrides: Overrides) -> list[tuple[str, str]]
             text = getattr(layer, field)
             if text:
                 found.append((f"{prefix}.{field}", text))
+        found += [(f"{prefix}.facts.{k}", v) for k, v in layer.facts.items()]
     return found
 
 
@@ -164,6 +191,7 @@ class Answer(BaseModel):
     service: str | None = None
     related: list[str] = []
     needs_municipality: bool = False  # the text is generic because the municipality is unknown
+    facts: dict[str, str] = {}  # aspect -> short fact, filled like the text
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
@@ -199,6 +227,17 @@ class KnowledgeBase:
         """'ask_bijstand' -> 'bijstand'; None for intents without an entry."""
         return self._intents.get(intent)
 
+    def topic_for(self, intent: str, text: str) -> str | None:
+        """The entry answering ``intent`` for this message: a refinement whose words the
+        message contains (ask_bezwaar + "klacht" -> klacht), else the intent's own entry."""
+        topic = self._intents.get(intent)
+        if topic is None:
+            return None
+        for refinement in self.entries[topic].refine:
+            if re.search(refinement.words, text, re.IGNORECASE):
+                return refinement.topic
+        return topic
+
     def answer(
         self,
         topic: str,
@@ -215,8 +254,10 @@ class KnowledgeBase:
             municipality_layer = entry.overrides.municipalities.get(municipality.code)
             layers += [x for x in (region_layer, municipality_layer) if x is not None]
         merged: dict[str, str | None] = {}
+        facts: dict[str, str] = {}
         for layer in layers:
-            merged.update({k: v for k, v in layer.dict().items() if v is not None})
+            merged.update({k: v for k, v in layer.dict().items() if v is not None and k != "facts"})
+            facts.update(layer.facts)
         values = _values(entry, municipality, regions)
         text = merged["sms"] if channel in SHORT_CHANNELS else merged["chat"]
         more = merged.get("more")
@@ -235,6 +276,7 @@ class KnowledgeBase:
             service=entry.service,
             related=entry.related,
             needs_municipality=municipality is None and entry.depends_on_municipality(),
+            facts={aspect: _fill(fact, values) for aspect, fact in facts.items()},
         )
 
     def validate_against(self, regions: RegionConfig) -> None:
@@ -343,6 +385,11 @@ def load_knowledge(directory: os.PathLike[str] | str | None = None) -> Knowledge
         for i, topic in enumerate(entry.related):
             if topic not in entries:
                 raise KnowledgeError(f"{entry.id}.yml", f"related[{i}]", f"unknown {topic!r}")
+        for i, refinement in enumerate(entry.refine):
+            if refinement.topic not in entries:
+                raise KnowledgeError(
+                    f"{entry.id}.yml", f"refine[{i}].topic", f"unknown {refinement.topic!r}"
+                )
     _CACHE[path] = KnowledgeBase(entries)
     return _CACHE[path]
 

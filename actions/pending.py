@@ -57,6 +57,16 @@ def ask_again(
     return [SlotSet("pending_retries", retries + 1)]
 
 
+def back_to_pending(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """After a side question: the pending question once more; the second time it is let go,
+    so that a resident with many questions is not asked the same thing again and again."""
+    if not pending_kind(tracker):
+        return []
+    if int(tracker.get_slot("pending_retries") or 0) < 1:
+        return ask_again(dispatcher, tracker, "En dan nog mijn vraag:")
+    return clear()
+
+
 def clear() -> list[EventType]:
     """Nothing is pending any more."""
     return [

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_in_context
 from actions.facts import remember_facts
+from actions.follow_ups import say_fact_for_need
 from actions.handover import route_for, who_receives
 from actions.municipality import outside_place
 from actions.pending import ask, ask_again, pending_kind
@@ -114,5 +115,6 @@ async def respond_to_situation(
         return events
     new_domains = set(domains) - set(tracker.get_slot("leefgebieden") or [])
     multi = is_multi_problem(domains) and bool(new_domains)
+    say_fact_for_need(dispatcher, with_slots(tracker, events))  # "gn geld meer voor eten"
     dispatcher.utter_message(text=_who_can_help(with_slots(tracker, events), multi))
     return [*events, *ask(dispatcher, tracker, "handover", OFFER)]

@@ -8,10 +8,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.follow_ups import answer_follow_up
 from actions.knowledge import load_knowledge
 from actions.language import english_first
 from actions.municipality import known_municipality
-from actions.pending import ask, clear
+from actions.pending import ask, back_to_pending, clear
 from actions.privacy_requests import bsn_notice, handle_privacy_request
 from actions.process_questions import answer_process_question
 from actions.regions import load_regions
@@ -122,7 +123,8 @@ def before_anything_else(
 ) -> list[EventType] | None:
     """What every answer to a resident's message checks first: a BSN (warned once), a
     withdrawal or erasure request (confirmed), an English message (answered in English), a
-    question about the handover itself, and "wanneer bellen ze?" after a handover. Returns the
+    question about the handover itself, a short follow-up on the topic ("is dat gratis?") and
+    "wanneer bellen ze?" after a handover. Returns the
     events when one of them took the turn, else None."""
     bsn_notice(dispatcher, tracker)
     privacy = handle_privacy_request(dispatcher, tracker)
@@ -135,6 +137,10 @@ def before_anything_else(
         # "wordt mijn bsn ook doorgestuurd?", "wie kan dit lezen?" — whatever topic the
         # classifier saw in the words. (In the form, its validation answers them.)
         return []
+    followed = None if tracker.active_loop_name else answer_follow_up(dispatcher, tracker)
+    if followed is not None:
+        # "is dat gratis?": the fact asked for, then back once to a question still open.
+        return [*followed, *back_to_pending(dispatcher, tracker)]
     return answer_when_contact(dispatcher, tracker)
 
 

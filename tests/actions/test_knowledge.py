@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actions.aspects import aspects_of
 from actions.knowledge import (
     CHAT_MAX_WORDS,
     SMS_MAX_CHARS,
     KnowledgeBase,
     KnowledgeError,
     clear_cache,
+    default_knowledge_dir,
     gsm7_length,
     load_knowledge,
 )
@@ -59,6 +61,7 @@ NATIONAL_TOPICS = {
     "onder_18": "ask_onder_18",
     "fraude_melden": "ask_fraude_melden",
     "verhuizen": "ask_verhuizen",
+    "hulp_formulieren": "ask_hulp_formulieren",
 }
 EURO_AMOUNT = re.compile(r"€\s*\d|\beuro\s*\d|\d[\d.,]*\s*(?:€|euro)", re.IGNORECASE)
 INFORMAL = re.compile(r"\b(je|jij|jou|jouw|jullie)\b", re.IGNORECASE)
@@ -94,6 +97,7 @@ def _all_texts(kb: KnowledgeBase) -> list[tuple[str, str]]:
             for field in ("chat", "sms", "more"):
                 if getattr(layer, field):
                     found.append((f"{entry.id}.{field}", getattr(layer, field)))
+            found += [(f"{entry.id}.facts.{k}", v) for k, v in layer.facts.items()]
     return found
 
 
@@ -155,6 +159,61 @@ def test_answer_for_every_municipality_and_channel(
 
 def test_every_entry_answers_everywhere(kb: KnowledgeBase, regions: RegionConfig) -> None:
     kb.validate_against(regions)
+
+
+def test_every_fact_is_short_gsm7_and_formal_everywhere(
+    kb: KnowledgeBase, regions: RegionConfig
+) -> None:
+    # A fact is sent as it is, on every channel: it must fit two SMS segments in GSM-7 once
+    # the placeholders are filled, for every municipality and for an unknown one.
+    municipalities: list[Municipality | None] = [None, *regions.municipalities]
+    for topic in kb.topics:
+        for municipality in municipalities:
+            where = municipality.name if municipality else "unknown municipality"
+            facts = kb.answer(topic, municipality, regions, "sms").facts
+            assert facts == kb.answer(topic, municipality, regions, "web").facts
+            for aspect, fact in facts.items():
+                length = gsm7_length(fact)
+                assert length is not None, (topic, aspect, where, "not GSM-7")
+                assert length <= SMS_MAX_CHARS, (topic, aspect, where, length)
+                assert not INFORMAL.search(fact), (topic, aspect, where)
+                assert "{" not in fact and "}" not in fact, (topic, aspect, where)
+
+
+@pytest.mark.parametrize(
+    "topic, question, aspect",
+    [
+        ("kindertelefoon", "is dat gratis?", "kosten"),
+        ("kindertelefoon", "waar kan ik het anoniem melden", "anoniem"),
+        ("wmo", "kost dat geld?", "kosten"),
+        ("wmo", "hoe lang duurt dat?", "hoe_lang"),
+        ("uwv", "en als dat niet lukt?", "afgewezen"),
+        ("bijstand", "hoeveel krijg ik nou?", "bedrag"),
+        ("bijstand", "moet ik mijn DigiD klaar houden als ze bellen?", "digid"),
+        ("bijstand", "blijft Senzer dan betalen?", "wie_betaalt"),
+        ("bijstand", "en als het wordt afgewezen?", "afgewezen"),
+        ("verhuizen", "blijft Senzer dan betalen?", "wie_betaalt"),
+        ("toeslagen", "en als ik de huur nu niet kan betalen?", "niet_betalen"),
+        ("minimaregelingen", "is er iets zoals jeugdfonds sport of leergeld?", "sport_cultuur"),
+        ("fraude_melden", "waar kan ik het anoniem melden", "anoniem"),
+        ("schuldhulp", "is dat gratis?", "kosten"),
+        ("schuldhulp", "hoe lang duurt dat?", "hoe_lang"),
+        ("jeugdhulp", "kost dat geld?", "kosten"),
+        ("voedselbank", "is dat gratis?", "kosten"),
+        ("bijzondere_bijstand", "en als het wordt afgewezen?", "afgewezen"),
+        ("klacht", "hoe lang duurt dat?", "hoe_lang"),
+        ("hulp_formulieren", "is dat gratis?", "kosten"),
+    ],
+)
+def test_follow_up_questions_find_their_fact(
+    kb: KnowledgeBase, regions: RegionConfig, topic: str, question: str, aspect: str
+) -> None:
+    # The follow-ups the review found, each answered by the entry's own fact.
+    for code in (None, "GM0794", "GM0453"):
+        municipality = regions.municipality(code) if code else None
+        facts = kb.answer(topic, municipality, regions, "web").facts
+        found = next((a for a in aspects_of(question) if a in facts), None)
+        assert found == aspect, (topic, question, code, found)
 
 
 def test_no_amounts_and_formal_u(kb: KnowledgeBase) -> None:
@@ -336,6 +395,30 @@ def test_national_entry_sourced_dated_and_answers_everywhere(
         assert chat.link is None or chat.link.startswith("https://"), topic
 
 
+def test_a_complaint_under_the_contracts_ask_bezwaar_gets_the_klacht_entry(
+    kb: KnowledgeBase, regions: RegionConfig
+) -> None:
+    """The contract fixes ask_bezwaar for objections and complaints alike; the words decide."""
+    assert kb.topic_for("ask_bezwaar", "hoe dien ik een klacht in over mijn klantmanager") == (
+        "klacht"
+    )
+    assert kb.topic_for("ask_bezwaar", "Ik wil KLAGEN over het loket") == "klacht"
+    assert kb.topic_for("ask_bezwaar", "mijn aanvraag is afgewezen, wat nu?") == "bezwaar"
+    assert kb.topic_for("ask_wmo", "klacht over mijn thuiszorg") == "wmo"
+    assert kb.topic_for("greet", "hallo") is None
+    castricum = regions.municipality("GM0383")
+    assert "klacht" in kb.answer("klacht", castricum, regions, "sms").text.lower()
+
+
+def test_a_refinement_must_name_an_existing_entry(tmp_path: Path) -> None:
+    source = default_knowledge_dir()
+    for file in source.glob("*.yml"):
+        (tmp_path / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "klacht.yml").unlink()
+    with pytest.raises(KnowledgeError, match="refine"):
+        load_knowledge(tmp_path)
+
+
 def _both(kb: KnowledgeBase, regions: RegionConfig, topic: str, code: str | None = None) -> str:
     municipality = regions.municipality(code) if code else None
     return " | ".join(
@@ -357,6 +440,8 @@ def _both(kb: KnowledgeBase, regions: RegionConfig, topic: str, code: str | None
         ("onder_18", ["geen bijstand", "21", "0800-0432", "0800-2000"]),
         ("fraude_melden", ["anoniem", "0800-7000"]),
         ("verhuizen", ["5 dagen", "opnieuw bijstand", "nieuwe gemeente"]),
+        ("klacht", ["klacht", "6 weken", "bezwaar"]),
+        ("hulp_formulieren", ["Informatiepunt Digitale Overheid", "bibliotheek", "gratis"]),
     ],
 )
 def test_national_answers_name_who_and_how(
