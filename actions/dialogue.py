@@ -32,6 +32,7 @@ from actions.process_questions import answer_process_question
 from actions.regions import load_regions
 from actions.replies import (
     Kind,
+    asks_for_oneself,
     asks_for_person,
     asks_when_contact,
     is_question,
@@ -116,6 +117,9 @@ class ActionReply(Action):
             return await answer_language_choice(dispatcher, tracker)
         facts = remember_facts(tracker)
         if kind == "crisis_who":
+            own = await self._own_question(dispatcher, tracker, facts)
+            if own is not None:
+                return own
             return [*facts, *self._who(dispatcher, with_slots(tracker, facts), text, intent)]
         if answer_process_question(dispatcher, tracker):
             return [*facts, *ask_again(dispatcher, tracker)]
@@ -154,6 +158,21 @@ class ActionReply(Action):
             dispatcher, with_slots(tracker, facts), text, intent, new_place
         )
         return [*facts, *reply_events]
+
+    @staticmethod
+    async def _own_question(
+        dispatcher: CollectingDispatcher, tracker: Tracker, facts: list[EventType]
+    ) -> list[EventType] | None:
+        """ "castricum zei ik toch. krijg ik nou bijstand of niet" at "gaat het om uzelf?": the
+        resident asks about their own rights, so it is about them; their question is answered
+        (the crisis numbers were already given) instead of asking who it is about again."""
+        text, intent = latest_text(tracker), latest_intent(tracker)
+        question = question_intent(tracker, minimum=0.3)
+        if question is None or who_is_meant(text, intent) == "other":
+            return None
+        if not asks_for_oneself(text):
+            return None
+        return await answer_in_context(dispatcher, tracker, question, [*facts, *clear()])
 
     def _who(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str

@@ -136,6 +136,18 @@ def who_is_meant(text: str, intent: str | None = None) -> str | None:
     return None
 
 
+_OWN_QUESTION = re.compile(
+    r"\b(?:krijg|heb|kan|mag|moet) ik\b[^?]*\b(?:krijgen|aanvragen|recht|bijstand|uitkering|"
+    r"geld|hulp|toeslag)\b|\b(?:krijg|heb) ik\b"
+)
+
+
+def asks_for_oneself(text: str) -> bool:
+    """A question about the resident's own rights ("krijg ik nou bijstand of niet?"): whoever
+    asks it is talking about themself."""
+    return bool(_OWN_QUESTION.search(_clean(text)))
+
+
 # --- when and how contact is safe --------------------------------------------------------------
 
 _NO_CALL = re.compile(

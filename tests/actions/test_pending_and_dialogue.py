@@ -5,7 +5,13 @@ from typing import Any
 import pytest
 from rasa_sdk.events import FollowupAction, SlotSet
 
-from actions.crisis import OFFER_SELF, OFFER_THIRD_PARTY, WHO_CHOICES, WHO_QUESTION
+from actions.crisis import (
+    FOR_SOMEONE_ELSE,
+    OFFER_SELF,
+    OFFER_THIRD_PARTY,
+    WHO_CHOICES,
+    WHO_QUESTION,
+)
 from actions.dialogue import (
     UNCLEAR_LEAD,
     ActionAcknowledgeAnger,
@@ -364,3 +370,37 @@ async def test_the_language_choice_is_recorded(dispatcher) -> None:
     events = await _reply(dispatcher, "English", "affirm", slots)
     assert isinstance(events, list)
     assert _slots(events)["language"] == "en"
+
+
+async def test_a_question_about_own_rights_at_the_who_question_is_answered(dispatcher) -> None:
+    """ "castricum zei ik toch. krijg ik nou bijstand of niet": about themself; the question
+    gets its answer for Castricum instead of "gaat het om uzelf?" once more."""
+    tracker = make_tracker(
+        text="castricum zei ik toch. krijg ik nou bijstand of niet",
+        intent="ask_bijstand",
+        entities=[{"entity": "gemeente", "value": "Castricum", "start": 0, "end": 9}],
+        slots={**_who_slots(crisis="onbekend"), "leeftijd": 19},
+        channel="sms",
+    )
+    tracker.latest_message["intent_ranking"] = [{"name": "ask_bijstand", "confidence": 0.8}]
+    events = await ActionReply().run(dispatcher, tracker, {})
+    said = " ".join(_texts(dispatcher))
+    assert WHO_QUESTION not in said
+    assert "Zaffier" in said
+    slots = _slots(events)
+    assert slots["gemeente_code"] == "GM0383"
+    assert slots["pending"] == "handover"  # the bijstand offer, not the who question
+
+
+async def test_a_question_for_someone_else_at_the_who_question_is_not_taken_as_self(
+    dispatcher,
+) -> None:
+    tracker = make_tracker(
+        text="kan ik voor mijn zus hulp aanvragen?",
+        intent="ask_wmo",
+        slots=_who_slots(),
+    )
+    tracker.latest_message["intent_ranking"] = [{"name": "ask_wmo", "confidence": 0.8}]
+    events = await ActionReply().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == FOR_SOMEONE_ELSE["suicidaliteit"]
+    assert _slots(events)["pending_question"] == OFFER_THIRD_PARTY
