@@ -49,7 +49,6 @@ encoder cannot be loaded, the error is logged and the rules work alone.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from typing import Any
 
@@ -83,6 +82,8 @@ from bot.life_domains.similarity import (
     DEFAULT_EXEMPLARS,
     ExemplarIndex,
     SimilarityMatch,
+    best_match,
+    candidate_texts,
     expand_sms,
     load_exemplars,
     third_party_of_text,
@@ -102,7 +103,6 @@ logger = logging.getLogger(__name__)
 SIMILARITY_THRESHOLD = 0.64
 SIMILARITY_MARGIN = 0.05
 SIMILARITY_SOURCE = "similarity"
-_SENTENCE_END = re.compile(r"[.!?\n]+")
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -256,13 +256,11 @@ class LifeDomainExtractor(GraphComponent, EntityExtractorMixin):
             return None
         threshold = float(self._config["similarity_threshold"])
         margin = float(self._config["similarity_margin"])
-        best = index.match(self.sentence_vector(message), threshold, margin)
-        # In a longer message the signal is one sentence among others ("... voor als ik er niet
-        # meer ben. woon in geldrop"): each sentence is compared too, the best match counts.
-        parts = [p for p in _SENTENCE_END.split(message.get(TEXT) or "") if len(p.split()) >= 4]
-        if len(parts) > 1:
-            for vector in self.embed(parts):
-                found = index.match(vector, threshold, margin)
-                if found is not None and (best is None or found.score > best.score):
-                    best = found
-        return best
+        vectors = self.sentence_vector(message)[None, :]
+        # In a longer message the signal is often one sentence among others ("... voor als ik er
+        # niet meer ben. woon in geldrop"): its sentences are scored too (``candidate_texts``),
+        # the best match counts.
+        parts = candidate_texts(message.get(TEXT) or "")[1:]
+        if parts:
+            vectors = np.vstack([vectors, self.embed(parts)])
+        return best_match(index, vectors, threshold, margin)

@@ -4,7 +4,8 @@ Steps for one text:
 
 1. tokenise with a blank Dutch spaCy pipeline and set NORM / LEMMA (``normalise``);
 2. run every pattern of data/life_domains/*.yml (``patterns``);
-3. settle negation, third parties, topics and past/hypothetical cues (``context``);
+3. settle negation; a crisis.yml ``together`` entry whose parts all matched becomes one crisis
+   match; settle third parties, topics and past/hypothetical cues (``context``);
 4. pick the most pressing crisis (first person before third party, then crisis.yml's
    ``priority``), the first urgent signal in crisis.yml's order, and merge overlapping domain
    matches into one span each, adding the domains a crisis or urgent signal implies.
@@ -27,13 +28,17 @@ from bot.life_domains.patterns import (
     DEFAULT_CRISIS,
     DEFAULT_PATTERNS,
     DOMAIN,
+    TOGETHER,
     URGENT,
     Match,
+    PatternInfo,
     PatternMatcher,
     crisis_words,
     load_yaml,
+    parse_together_label,
     pattern_specs,
     resolve_path,
+    together_entries,
     trigger_words,
 )
 from bot.life_domains.words import WordSets
@@ -83,6 +88,11 @@ class LifeDomainDetector:
         self.crisis_cfg: dict[str, dict[str, Any]] = dict(crisis.get("crisis_types") or {})
         self.urgent_cfg: dict[str, dict[str, Any]] = dict(crisis.get("urgent") or {})
         self.domain_codes: list[str] = list((data.get("domains") or {}).keys())
+        self.together: dict[tuple[str, int], dict[str, Any]] = {
+            (ctype, e): entry
+            for ctype, cfg in self.crisis_cfg.items()
+            for e, entry in enumerate(together_entries(cfg or {}))
+        }
 
         specs = pattern_specs(data, crisis)
         self.normaliser = Normaliser.from_pattern_files(
@@ -105,6 +115,7 @@ class LifeDomainDetector:
         doc = self.normaliser.annotate(self.nlp(text))
         matches = self.patterns.find(doc)
         context.resolve_negation(doc, matches, self.words)
+        matches += self._together(doc, matches)
 
         crisis, crisis_span, implied = self._crisis(doc, matches)
         urgent, urgent_span, implied_by_urgent = self._urgent(doc, matches)
@@ -153,6 +164,36 @@ class LifeDomainDetector:
             if implied and not third:
                 implied_domains.append((implied, m))
         return crisis, crisis_span, implied_domains
+
+    def _together(self, doc: Any, matches: list[Match]) -> list[Match]:
+        """One crisis match per ``together`` entry of crisis.yml whose parts all matched.
+
+        Hints that are only a crisis together ("ik heb mijn gitaar weggegeven" + "heb ze straks
+        niet meer nodig") often stand in different sentences, which a trigger cannot span. A
+        denied part does not count, and an ``unless`` word anywhere in the text ("verhuizen")
+        cancels the entry (so an entry of one part is a trigger with exceptions). The match runs
+        from the start of the sentence of the first part to the end of the last part, so that the
+        third-party rule sees its subject ("ik", "mijn zus").
+        """
+        found: dict[tuple[str, int], dict[int, Match]] = {}
+        for m in matches:
+            if m.info.kind != TOGETHER or m.negated:
+                continue
+            ctype, entry, part = parse_together_label(m.info.label)
+            parts = found.setdefault((ctype, entry), {})
+            if part not in parts or m.start < parts[part].start:
+                parts[part] = m
+        norms = {tok.norm_ for tok in doc} | {tok.lemma_ for tok in doc}
+        out: list[Match] = []
+        for (ctype, entry), parts in found.items():
+            cfg = self.together[(ctype, entry)]
+            if len(parts) < len(cfg["parts"]) or norms & cfg["unless"]:
+                continue
+            start = context.sentence_start(doc, min(m.start for m in parts.values()))
+            end = max(m.end for m in parts.values())
+            info = PatternInfo(CRISIS, ctype, f"together #{entry}", frozenset(), False)
+            out.append(Match(info, start, end))
+        return out
 
     def _urgent(
         self, doc: Any, matches: list[Match]

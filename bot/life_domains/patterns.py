@@ -37,6 +37,7 @@ DOMAIN = "d"
 CRISIS = "c"
 URGENT = "u"
 PSEUDO = "p"  # pseudo-negation: the negator in "weet niet", "niet alleen" negates nothing else
+TOGETHER = "t"  # one part of a crisis.yml `together` entry: a crisis only with all its parts
 
 
 class PatternSpec(NamedTuple):
@@ -47,7 +48,7 @@ class PatternSpec(NamedTuple):
 
 @dataclass(frozen=True)
 class PatternInfo:
-    kind: str  # DOMAIN, CRISIS, URGENT or PSEUDO
+    kind: str  # DOMAIN, CRISIS, URGENT, PSEUDO or TOGETHER
     label: str
     spec: str
     gaps: frozenset[int]  # pattern positions that are gap tokens
@@ -83,12 +84,42 @@ def pattern_specs(patterns: dict[str, Any], crisis: dict[str, Any]) -> list[Patt
         specs += [PatternSpec(DOMAIN, code, s) for s in entries or []]
     for ctype, cfg in (crisis.get("crisis_types") or {}).items():
         specs += [PatternSpec(CRISIS, ctype, s) for s in cfg.get("triggers") or []]
+        for e, entry in enumerate(together_entries(cfg)):
+            specs += [
+                PatternSpec(TOGETHER, together_label(ctype, e, p), s)
+                for p, part in enumerate(entry["parts"])
+                for s in part
+            ]
     for utype, cfg in (crisis.get("urgent") or {}).items():
         specs += [PatternSpec(URGENT, utype, s) for s in cfg.get("triggers") or []]
     specs += [
         PatternSpec(PSEUDO, "pseudo", s) for s in (crisis.get("negation") or {}).get("pseudo") or []
     ]
     return specs
+
+
+def together_entries(cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `together` entries of one crisis type: {"parts": [[pattern, ...], ...], "unless":
+    frozenset of words} (see crisis.yml). One part is a trigger that `unless` words cancel."""
+    entries = []
+    for entry in cfg.get("together") or []:
+        parts = [[str(s) for s in part or []] for part in entry.get("parts") or []]
+        if not parts or not all(parts):
+            raise ValueError(f"a `together` entry needs one or more non-empty parts: {entry}")
+        unless = [fold(str(w)) for w in entry.get("unless") or []]
+        entries.append({"parts": parts, "unless": frozenset(unless)})
+    return entries
+
+
+def together_label(crisis_type: str, entry: int, part: int) -> str:
+    """The label of a TOGETHER pattern: crisis type, entry and part ("suicidaliteit/0/1")."""
+    return f"{crisis_type}/{entry}/{part}"
+
+
+def parse_together_label(label: str) -> tuple[str, int, int]:
+    """(crisis type, entry, part) of a TOGETHER pattern's label."""
+    crisis_type, entry, part = label.rsplit("/", 2)
+    return crisis_type, int(entry), int(part)
 
 
 def literal_words(spec: str) -> Iterable[str]:
@@ -112,7 +143,7 @@ def crisis_words(specs: Iterable[PatternSpec]) -> list[str]:
     return [
         word
         for kind, _, spec in specs
-        if kind == CRISIS
+        if kind in (CRISIS, TOGETHER)
         for tok in str(spec).split()
         if not tok.lstrip("?").startswith(("=", "~", "re:"))
         for word in literal_words(tok)

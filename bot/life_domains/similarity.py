@@ -23,6 +23,7 @@ detector's spaCy pipeline and word lists, still without Rasa.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from bot.life_domains.detector import Detection, LifeDomainDetector
 
 DEFAULT_EXEMPLARS = "data/life_domains/crisis_exemplars.yml"
+SENTENCE_END = re.compile(r"[.!?\n]+")
+MIN_SENTENCE_WORDS = 4  # shorter sentences ("woon in velsen", "hoi") are not scored alone
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -167,6 +170,35 @@ class ExemplarIndex:
     ) -> list[SimilarityMatch | None]:
         """``match`` for each row of `vectors` (one matrix product for all)."""
         return [m if passes(m, threshold, margin) else None for m in self.nearest_many(vectors)]
+
+
+def candidate_texts(text: str) -> list[str]:
+    """The texts the net scores for one message; the best passing one counts (``best_match``).
+
+    First the message itself. In a longer message the signal is often one sentence among others
+    ("ik heb brieven geschreven voor mijn kinderen voor als ik er niet meer ben. woon in
+    geldrop"), and the other sentences dilute the embedding of the whole: so when the message has
+    more than one sentence, also each sentence of at least ``MIN_SENTENCE_WORDS`` words, and the
+    message without its shorter sentences (two hints that only together make a signal keep
+    each other, a place name or greeting drops out). Texts come back once each, in that order.
+    """
+    sentences = [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
+    if len(sentences) < 2:
+        return [text]
+    long = [s for s in sentences if len(s.split()) >= MIN_SENTENCE_WORDS]
+    out = [text, *long]
+    if 1 < len(long) < len(sentences):
+        out.append(". ".join(long))
+    return list(dict.fromkeys(out))
+
+
+def best_match(
+    index: ExemplarIndex, vectors: np.ndarray, threshold: float, margin: float
+) -> SimilarityMatch | None:
+    """The highest-scoring match that passes the rule among the rows of `vectors` (the
+    embeddings of one message's ``candidate_texts``), or None."""
+    found = [m for m in index.match_many(vectors, threshold, margin) if m is not None]
+    return max(found, key=lambda m: m.score, default=None)
 
 
 def passes(found: SimilarityMatch, threshold: float, margin: float) -> bool:

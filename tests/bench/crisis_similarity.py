@@ -2,8 +2,9 @@
 
 A benchmark, not a test: it prints figures. No trained model needed: it runs the component's
 rule-based detector and its similarity net (bot.life_domains.similarity, exemplars in
-data/life_domains/crisis_exemplars.yml) directly, embedding every text with the pipeline's
-Universal Sentence Encoder. (tests/bench/crisis_blind.py measures the whole trained NLU.)
+data/life_domains/crisis_exemplars.yml) directly, embedding every text, and like the component
+its longer sentences (``candidate_texts``), with the pipeline's Universal Sentence Encoder.
+(tests/bench/crisis_blind.py measures the whole trained NLU.)
 
     .venv-rasa/bin/python tests/bench/crisis_similarity.py [--threshold T --margin M] [--errors]
     .venv-rasa/bin/python tests/bench/crisis_similarity.py --tune
@@ -33,7 +34,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from bot.life_domains.similarity import passes  # noqa: E402
+from bot.life_domains.similarity import (  # noqa: E402
+    SimilarityMatch,
+    best_match,
+    candidate_texts,
+    passes,
+)
 
 BLIND_LEAD = REPO / "tests" / "bench" / "crisis_blind_lead.yml"
 EVAL = REPO / "tests" / "bench" / "life_domains_eval.yml"
@@ -48,7 +54,7 @@ class Item:
     text: str
     gold: str | None  # crisis type, "crisis" (intent only, type unknown) or None
     rules: str | None = None  # crisis type the rules found
-    vector: np.ndarray | None = None
+    vectors: np.ndarray | None = None  # embeddings of candidate_texts(text), the message first
 
 
 def nlu_examples() -> list[tuple[str, str]]:
@@ -74,24 +80,34 @@ def eval_set() -> dict[str, list[Item]]:
 
 
 def prepare(component: Any, items: list[Item]) -> None:
-    """Rules result and sentence embedding of every item (one encoder call for all)."""
-    vectors = component.embed([it.text for it in items])
-    for it, vector in zip(items, vectors, strict=True):
+    """Rules result and the embeddings of every item's candidate texts, as the component scores
+    them (the message, and its longer sentences: ``candidate_texts``; one encoder call)."""
+    texts = [candidate_texts(it.text) for it in items]
+    vectors = component.embed([t for ts in texts for t in ts])
+    start = 0
+    for it, ts in zip(items, texts, strict=True):
         det = component.detector.detect(it.text)
         it.rules = det.crisis[0] if det.crisis else None
-        it.vector = vector
+        it.vectors, start = vectors[start : start + len(ts)], start + len(ts)
+
+
+def nearest(component: Any, it: Item) -> list[SimilarityMatch]:
+    """The nearest positive of each candidate text of `it`, best score first."""
+    found = component.index.nearest_many(it.vectors)
+    return sorted(found, key=lambda f: -f.score)
+
+
+def fires(found: list[SimilarityMatch], threshold: float, margin: float) -> bool:
+    return any(passes(f, threshold, margin) for f in found)
 
 
 def net_types(component: Any, items: list[Item], threshold: float, margin: float) -> list:
     """The crisis type the net adds to each item (None where the rules already found one)."""
-    if not items:
-        return []
-    vectors = np.stack([it.vector for it in items])
-    found = component.index.match_many(vectors, threshold, margin)
-    return [
-        None if it.rules else (f.crisis_type if f else None)
-        for it, f in zip(items, found, strict=True)
-    ]
+    out: list[str | None] = []
+    for it in items:
+        found = None if it.rules else best_match(component.index, it.vectors, threshold, margin)
+        out.append(found.crisis_type if found else None)
+    return out
 
 
 def scores(items: list[Item], predicted: list[str | None]) -> tuple[int, int, int, int]:
@@ -183,10 +199,9 @@ def tune(component: Any) -> None:
     positives = [it for it in train if it.gold]
     missed = [it for it in positives if not it.rules]
     negatives = [it for it in train if not it.gold and not it.rules]
-    index = component.index
-    found_pos = index.nearest_many(np.stack([it.vector for it in positives]))
+    found_pos = [nearest(component, it) for it in positives]
     found_missed = [f for it, f in zip(positives, found_pos, strict=True) if not it.rules]
-    found_neg = index.nearest_many(np.stack([it.vector for it in negatives]))
+    found_neg = [nearest(component, it) for it in negatives]
     loo_pos, loo_pos_neg, loo_neg, loo_neg_neg = leave_one_out(component)
 
     print(
@@ -202,21 +217,21 @@ def tune(component: Any) -> None:
     for t in THRESHOLDS:
         cells = []
         for m in MARGINS:
-            net = sum(passes(f, t, m) for f in found_pos)
-            caught = sum(passes(f, t, m) for f in found_missed)
-            fa = sum(passes(f, t, m) for f in found_neg)
+            net = sum(fires(f, t, m) for f in found_pos)
+            caught = sum(fires(f, t, m) for f in found_missed)
+            fa = sum(fires(f, t, m) for f in found_neg)
             lp = int(np.sum((loo_pos >= t) & (loo_pos - loo_pos_neg >= m)))
             ln = int(np.sum((loo_neg >= t) & (loo_neg - loo_neg_neg >= m)))
             cells.append(f" |        {net:4d} {caught:4d}{fa:4d}{lp:5d}{ln:5d}")
         print(f"{t:.2f}" + "".join(cells))
 
-    print("\nrules-missed crisis examples, nearest exemplar (score, margin):")
-    for it, f in sorted(zip(missed, found_missed, strict=True), key=lambda p: -p[1].score):
-        print(f"  {f.score:.3f} {f.margin:+.3f} {f.crisis_type:<18} {it.text!r}")
-    print("\nclosest non-crisis examples (score, margin):")
-    ranked = sorted(zip(negatives, found_neg, strict=True), key=lambda p: -p[1].score)
+    print("\nrules-missed crisis examples, nearest exemplar (score, margin; best candidate text):")
+    for it, f in sorted(zip(missed, found_missed, strict=True), key=lambda p: -p[1][0].score):
+        print(f"  {f[0].score:.3f} {f[0].margin:+.3f} {f[0].crisis_type:<18} {it.text!r}")
+    print("\nclosest non-crisis examples (score, margin; best candidate text):")
+    ranked = sorted(zip(negatives, found_neg, strict=True), key=lambda p: -p[1][0].score)
     for it, f in ranked[:25]:
-        print(f"  {f.score:.3f} {f.margin:+.3f} {f.crisis_type:<18} {it.text!r}")
+        print(f"  {f[0].score:.3f} {f[0].margin:+.3f} {f[0].crisis_type:<18} {it.text!r}")
 
 
 def main() -> int:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from bot.life_domains import Detection, LifeDomainDetector
+from bot.life_domains.patterns import together_entries
 from bot.life_domains.words import WordSets
 
 REPO = Path(__file__).resolve().parents[3]
@@ -34,6 +35,10 @@ CRISIS = {
             "cancel_cues": ["vroeger"],
             "immediate_cues": ["nu"],
             "implies_domain": "geestelijke_gezondheid",
+            "together": [
+                {"parts": [["weggeven"], ["straks ~2 niet =meer =nodig"]], "unless": ["Verhuizen"]},
+                {"parts": [["=afscheid ~2 =iedereen"]], "unless": ["pensioen"]},
+            ],
         },
         "medisch_spoed": {"triggers": ["geen lucht"]},
     },
@@ -113,6 +118,41 @@ def test_crisis_first_person_third_party_and_negation_in_a_gap(
 def test_cancel_and_immediate_cues(detector: LifeDomainDetector) -> None:
     assert detector.detect("vroeger wilde ik dood").crisis is None
     assert detector.detect("vroeger al, en nu wil ik dood").crisis == ("suicidaliteit", False)
+
+
+def test_together_parts_make_a_crisis_across_sentences(detector: LifeDomainDetector) -> None:
+    text = "ik heb mijn fiets weggegeven. heb hem straks niet meer nodig. woon in ede"
+    det = detector.detect(text)
+    assert det.crisis == ("suicidaliteit", False)
+    # from the start of the first part's sentence (its subject) to the end of the last part
+    end = text.index("nodig") + len("nodig")
+    assert det.crisis_span == (text[:end], 0, end)
+    assert det.codes == ["geestelijke_gezondheid"]
+    third = detector.detect("mijn buurvrouw heeft haar fiets weggegeven, straks niet meer nodig")
+    assert third.crisis == ("suicidaliteit", True) and third.codes == []
+
+
+def test_together_needs_every_part_undenied_and_no_unless_word(
+    detector: LifeDomainDetector,
+) -> None:
+    assert detector.detect("ik heb mijn fiets weggegeven").crisis is None
+    assert detector.detect("die heb ik straks niet meer nodig").crisis is None
+    denied = "ik heb mijn fiets niet weggegeven. heb hem straks niet meer nodig"
+    assert detector.detect(denied).crisis is None
+    moving = "we verhuizen. ik heb mijn fiets weggegeven, heb hem straks niet meer nodig"
+    assert detector.detect(moving).crisis is None
+
+
+def test_a_together_entry_of_one_part_is_a_trigger_with_exceptions(
+    detector: LifeDomainDetector,
+) -> None:
+    assert detector.detect("ik neem afscheid van iedereen").crisis == ("suicidaliteit", False)
+    assert detector.detect("ik ga met pensioen, afscheid van iedereen").crisis is None
+    with pytest.raises(ValueError):
+        together_entries({"together": [{"parts": [[]]}]})
+    assert together_entries({"together": [{"parts": [["a"]], "unless": ["Émigré"]}]}) == [
+        {"parts": [["a"]], "unless": frozenset({"emigre"})}
+    ]
 
 
 def test_priority_orders_crisis_types(detector: LifeDomainDetector) -> None:
