@@ -202,6 +202,10 @@ async def answer_intent(
     if answer.service is None:
         if angry:
             return [*events, *ask(dispatcher, tracker, "handover", ANGRY_OFFER)]
+        if asks_for_person(latest_text(tracker)) and not tracker.get_slot("handovers_made"):
+            # "... kunnen jullie me bellen na 15 uur?" with a question another body answers:
+            # the answer, and still the person they asked for.
+            return [*events, *ask(dispatcher, tracker, "handover", OFFER_TEXT)]
         return events
     events.append(SlotSet("service", answer.service))
     done = _handover_for(tracker, answer.service)

@@ -137,7 +137,7 @@ class ActionReply(Action):
                 text="Ik ben een computerprogramma. De medewerker die u belt, is een echt mens."
             )
             return [*facts, *ask_again(dispatcher, tracker)]
-        question = question_intent(tracker, minimum=0.3)
+        question = question_intent(tracker)
         if question is not None and read_reply(text, intent).kind is Kind.UNCLEAR:
             # "maar hoeveel krijg ik nou?": a question, not an answer — answered, then back once.
             answered = await answer_in_context(dispatcher, tracker, question, facts)
@@ -167,7 +167,7 @@ class ActionReply(Action):
         resident asks about their own rights, so it is about them; their question is answered
         (the crisis numbers were already given) instead of asking who it is about again."""
         text, intent = latest_text(tracker), latest_intent(tracker)
-        question = question_intent(tracker, minimum=0.3)
+        question = question_intent(tracker)
         if question is None or who_is_meant(text, intent) == "other":
             return None
         if not asks_for_oneself(text):
@@ -292,7 +292,7 @@ class ActionNotUnderstood(Action):
         if elsewhere and (is_question(text) or len(text.split()) <= 6) and not facts:
             dispatcher.utter_message(text=outside_text(str(elsewhere)))  # "waar dan wel?"
             return []
-        question = question_intent(tracker, minimum=0.3)
+        question = question_intent(tracker)
         if question is not None:
             answered = await answer_in_context(dispatcher, tracker, question, facts)
             if answered is not None:

@@ -21,6 +21,7 @@ from actions.municipality import (
     municipality_from_message,
     municipality_slots,
 )
+from actions.pending import pending_kind
 from actions.regions import load_regions
 from actions.signals import latest_text, requested_service
 
@@ -50,12 +51,18 @@ NEEDS: list[tuple[re.Pattern[str], str, str]] = [
 
 
 def current_topic(tracker: Tracker) -> str | None:
-    """The knowledge topic the conversation is about now."""
+    """The knowledge topic the conversation is about now: the one last answered, else — once
+    the assistant offered help for a story or is preparing a handover — the entry of the
+    service wanted. A first question ("hoeveel bijstand krijg ik?") has no topic yet: it gets
+    the whole answer, not a fact."""
     entries = load_knowledge().entries
     topic = tracker.get_slot("topic")
     if topic in entries:
         return str(topic)
-    service = requested_service(tracker)
+    responded = (
+        pending_kind(tracker) or tracker.active_loop_name or tracker.get_slot("handovers_made")
+    )
+    service = requested_service(tracker) if responded else None
     if service is None:
         return None
     candidate = TOPIC_OF_SERVICE.get(service, service)
@@ -101,12 +108,15 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     topic = current_topic(tracker) if aspects else None
     if topic is None or _names_other_topic(tracker, topic):
         return None
-    facts, remembered = _facts(tracker, topic)
-    aspect = next((a for a in aspects if a in facts), None)
-    if aspect is None:
-        return None
-    dispatcher.utter_message(text=facts[aspect])
-    return [SlotSet("topic", topic), *remembered]
+    # The topic's own fact first, else one of the topics it points to ("blijft Senzer dan
+    # betalen?" after the answer on reporting a move: the bijstand fact on moving).
+    for candidate in [topic, *load_knowledge().entry(topic).related]:
+        facts, remembered = _facts(tracker, candidate)
+        aspect = next((a for a in aspects if a in facts), None)
+        if aspect is not None:
+            dispatcher.utter_message(text=facts[aspect])
+            return [SlotSet("topic", topic), *remembered]
+    return None
 
 
 def say_fact_for_need(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:

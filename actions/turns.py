@@ -98,15 +98,32 @@ def answer_when_contact(
     return []
 
 
-def question_intent(tracker: Tracker, minimum: float = 0.15) -> str | None:
+# The question a message asks when it names a scheme ("hoe moet ik bijstand aanvragen") but
+# the classifier is not sure which question it is.
+QUESTION_OF_REGELING = {
+    "bijstand": "ask_bijstand",
+    "bijzondere_bijstand": "ask_bijzondere_bijstand",
+    "schuldhulp": "ask_schuldhulp",
+    "wmo": "ask_wmo",
+    "minimaregeling": "ask_minimaregelingen",
+}
+
+
+def question_intent(tracker: Tracker, minimum: float = 0.35) -> str | None:
     """The knowledge question inside a message the classifier read as a story or did not
-    understand: the best `ask_*` intent of the ranking, when the message asks something."""
+    understand: the best `ask_*` intent of the ranking when it is at least ``minimum`` sure,
+    else the question about the scheme the message names. Below that, a story gets the
+    story's answer (who can help), not a knowledge text picked on a weak guess (the review
+    found an energy cut-off answered with "ik kan uw dossier niet inzien")."""
     if not is_question(latest_text(tracker)):
         return None
     for ranked in tracker.latest_message.get("intent_ranking") or []:
         name = str(ranked.get("name") or "")
         if name.startswith("ask_") and float(ranked.get("confidence") or 0) >= minimum:
             return name
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "regeling" and entity.get("value") in QUESTION_OF_REGELING:
+            return QUESTION_OF_REGELING[str(entity["value"])]
     return None
 
 

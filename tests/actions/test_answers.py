@@ -15,6 +15,7 @@ from actions.answers import (
 from actions.knowledge import gsm7_length
 from actions.privacy_requests import BSN_WARNING
 from actions.session import ActionSessionStart
+from actions.turns import question_intent
 from privacy.redaction import BSN_REMOVED
 from tests.actions.conftest import make_tracker
 
@@ -361,3 +362,41 @@ async def test_after_asking_the_municipality_the_answer_is_given_again_for_it(di
     )
     await ActionAnswerForMunicipality().run(dispatcher, tracker, {})
     assert "Senzer" in dispatcher.messages[0]["text"]
+
+
+async def test_a_person_asked_for_with_a_question_another_body_answers_is_offered(
+    dispatcher,
+) -> None:
+    """A long story about toeslagen that ends "kunnen jullie me bellen na 15 uur?": the
+    Toeslagen answer has no service of its own, yet the person asked for is offered."""
+    tracker = make_tracker(
+        text="ze houden het in op mijn toeslagen. ik woon in helmond. kunnen jullie me bellen na "
+        "15 uur?",
+        intent="ask_toeslagen",
+        slots=HELMOND,
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert "Toeslagen" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[-1]["text"] == OFFER_TEXT
+    assert _slots(events)["pending"] == "handover"
+
+
+def test_a_weak_guess_is_no_question_but_a_named_scheme_is() -> None:
+    def tracker(ranking, entities=()):
+        t = make_tracker(
+            text="ik heb een brief dat ze gas en stroom afsluiten. kan ik hulp krijgen?",
+            intent="describe_situation",
+            entities=list(entities),
+        )
+        t.latest_message["intent_ranking"] = ranking
+        return t
+
+    weak = [
+        {"name": "describe_situation", "confidence": 0.9},
+        {"name": "ask_status_aanvraag", "confidence": 0.23},
+    ]
+    assert question_intent(tracker(weak)) is None
+    named = [{"entity": "regeling", "value": "schuldhulp"}]
+    assert question_intent(tracker(weak, named)) == "ask_schuldhulp"
+    sure = [{"name": "ask_schuldhulp", "confidence": 0.6}]
+    assert question_intent(tracker(sure)) == "ask_schuldhulp"

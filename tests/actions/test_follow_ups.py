@@ -123,10 +123,38 @@ async def test_a_municipality_named_in_the_follow_up_is_used_and_remembered(disp
 
 
 def test_the_topic_of_a_story_is_the_entry_of_the_service_wanted() -> None:
-    assert current_topic(make_tracker(slots={"service": "bijstand_intake"})) == "bijstand"
-    assert current_topic(make_tracker(slots={"service": "wmo"})) == "wmo"
+    offered = {"awaiting_reply": True, "pending": "handover"}
+    assert current_topic(make_tracker(slots={**offered, "service": "bijstand_intake"})) == (
+        "bijstand"
+    )
+    assert current_topic(make_tracker(slots={**offered, "leefgebieden": ["adl"]})) == "wmo"
     assert current_topic(make_tracker(slots={"topic": "uwv", "service": "wmo"})) == "uwv"
     assert current_topic(make_tracker()) is None
+
+
+async def test_a_first_question_gets_the_whole_answer_not_a_fact(dispatcher) -> None:
+    """ "hoeveel bijstand krijg ik als alleenstaande?" names the scheme (a `regeling`), but
+    nothing was answered yet: no follow-up, so the answer and the offer follow."""
+    tracker = make_tracker(
+        text="hoeveel bijstand krijg ik als alleenstaande? woon in deurne",
+        intent="ask_bijstand",
+        slots={"regeling": "bijstand"},
+    )
+    assert answer_follow_up(dispatcher, tracker) is None
+
+
+async def test_a_fact_of_a_related_topic_answers_when_the_topic_has_none(dispatcher) -> None:
+    """ "blijft peel 6.1 dan gewoon betalen?" after the answer on reporting a move."""
+    tracker = make_tracker(
+        text="en blijft peel 6.1 dan gewoon betalen?",
+        intent="nlu_fallback",
+        slots={"topic": "wijziging_doorgeven", "gemeente_code": "GM0762"},
+        channel="whatsapp",
+    )
+    events = answer_follow_up(dispatcher, tracker)
+    assert events is not None
+    said = _texts(dispatcher)
+    assert "Senzer" in said and "nieuwe gemeente" in said
 
 
 async def test_digid_question_at_the_phone_question_is_answered_and_asked_again(
