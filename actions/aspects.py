@@ -46,6 +46,10 @@ ASPECTS: dict[str, re.Pattern[str]] = {
     ),
     # "waar kan ik het anoniem melden?" (about the chat itself: actions/process_questions.py)
     "anoniem": re.compile(r"\banoniem\w*"),
+    # "hij is niet gevaarlijk hoor, gewoon in de war" after the psychiatric crisis route
+    "geen_gevaar": re.compile(
+        r"\bniet (?:gevaarlijk|agressief|acuut)\b|\bgeen (?:direct |acuut )?gevaar\b"
+    ),
     # "hoe lang duurt dat?", "wanneer hoor ik iets?"
     "hoe_lang": re.compile(r"\bhoe lang duurt\b|\bhoe snel\b|\bwanneer hoor ik\b"),
 }

@@ -35,6 +35,7 @@ def _texts(dispatcher) -> str:
         ("moet ik mijn DigiD klaar houden als ze bellen?", "digid"),
         ("is er iets zoals jeugdfonds sport of leergeld?", "sport_cultuur"),
         ("waar kan ik het anoniem melden", "anoniem"),
+        ("hij is niet gevaarlijk hoor, gewoon erg in de war", "geen_gevaar"),
     ],
 )
 def test_aspects_are_recognised_in_resident_wording(text: str, first: str) -> None:

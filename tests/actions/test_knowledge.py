@@ -202,6 +202,7 @@ def test_every_fact_is_short_gsm7_and_formal_everywhere(
         ("voedselbank", "is dat gratis?", "kosten"),
         ("bijzondere_bijstand", "en als het wordt afgewezen?", "afgewezen"),
         ("klacht", "hoe lang duurt dat?", "hoe_lang"),
+        ("crisisdienst_ggz", "hij is niet gevaarlijk hoor, gewoon in de war", "geen_gevaar"),
         ("hulp_formulieren", "is dat gratis?", "kosten"),
     ],
 )
