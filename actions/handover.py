@@ -140,6 +140,7 @@ SLOTS_BESIDE_THE_FORM = (
     "phone_offered",
     "resident_notes",
     "safe_contact_retried",
+    "buiten_regio",  # lives outside the regions: "waar dan wel?" is answered with their place
 )
 CORRECTION_MARKERS = ("bedoel", "zei ik", "niet ", "moet zijn", "verkeerd", "sorry", "oeps")
 
@@ -265,7 +266,7 @@ class ValidateHandoverForm(FormValidationAction):
         if place and not asked:
             # "ik woon in Groningen, kan ik bijstand aanvragen?" starts the form: say so at once.
             dispatcher.utter_message(text=outside_text(place))
-            return {"handover_cancelled": True}
+            return {"handover_cancelled": True, "buiten_regio": place}
         if asked and not _is_interruption(tracker):
             if place:
                 dispatcher.utter_message(
@@ -273,7 +274,7 @@ class ValidateHandoverForm(FormValidationAction):
                     f"Neem contact op met de gemeente {place}: het nummer staat op hun website. "
                     "Ik heb niets gedeeld."
                 )
-                return {"gemeente_code": None, "handover_cancelled": True}
+                return {"gemeente_code": None, "handover_cancelled": True, "buiten_regio": place}
             if read_reply(latest_text(tracker), latest_intent(tracker)).kind in (
                 Kind.NO,
                 Kind.STOP,

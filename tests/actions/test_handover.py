@@ -168,9 +168,24 @@ async def test_stop_inside_the_form_cancels_and_is_never_a_value(
 async def test_municipality_outside_the_regions_ends_the_form(dispatcher) -> None:
     tracker = make_tracker(text="ik woon in Amsterdam", slots={"requested_slot": "gemeente_code"})
     result = await ValidateHandoverForm().extract_gemeente_code(dispatcher, tracker, {})
-    assert result == {"gemeente_code": None, "handover_cancelled": True}
+    assert result == {
+        "gemeente_code": None,
+        "handover_cancelled": True,
+        "buiten_regio": "Amsterdam",
+    }
     assert "Amsterdam ligt niet in onze regio" in dispatcher.messages[0]["text"]
     assert "niets gedeeld" in dispatcher.messages[0]["text"]
+
+
+async def test_a_question_from_outside_the_regions_remembers_the_place(dispatcher) -> None:
+    """So that "ok en waar dan wel" afterwards is answered with their own municipality."""
+    tracker = make_tracker(
+        text="ik woon in Groningen, kan ik via jullie bijstand aanvragen?",
+        intent="apply",
+        entities=[{"entity": "gemeente", "value": "Groningen"}],
+    )
+    result = await ValidateHandoverForm().extract_gemeente_code(dispatcher, tracker, {})
+    assert result == {"handover_cancelled": True, "buiten_regio": "Groningen"}
 
 
 @pytest.mark.parametrize("text", ["nee ik bedoel castricum", "castricum zei ik toch"])
