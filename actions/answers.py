@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import TEXT_ONLY, channel_of
 from actions.crisis import answer_who
+from actions.follow_ups import TOPIC_OF_SERVICE
 from actions.knowledge import SMS_MAX_CHARS, Answer, gsm7_length, load_knowledge
 from actions.language import ENGLISH_LEAD, ENGLISH_OFFER
 from actions.municipality import (
@@ -39,7 +40,13 @@ from actions.replies import (
     sounds_angry,
     starts_with_refusal,
 )
-from actions.signals import latest_intent, latest_text, urgency_events
+from actions.signals import (
+    SERVICE_FOR_DOMAIN,
+    accumulate_domains,
+    latest_intent,
+    latest_text,
+    urgency_events,
+)
 from actions.turns import before_anything_else, start_handover, with_slots
 from actions.way_forward import outside_text
 
@@ -82,7 +89,22 @@ def _topic_for(tracker: Tracker, intent: str, age: int | None) -> str | None:
         topic = tracker.get_slot("topic")
     if topic in ADULT_ONLY and age is not None and age < 18 and UNDER_18_TOPIC in knowledge.entries:
         return UNDER_18_TOPIC
+    if topic == UNDER_18_TOPIC and age is not None and age >= 18:
+        # "ik ben 84 en het lukt niet meer om het huis schoon te houden" read as the under-18
+        # question: the age says otherwise; the topic of what they told about, if any.
+        return _topic_of_story(tracker)
     return topic
+
+
+def _topic_of_story(tracker: Tracker) -> str | None:
+    """The knowledge topic of the first life domain told about that has a service."""
+    entries = load_knowledge().entries
+    for domain in accumulate_domains(tracker)[0]:
+        service = SERVICE_FOR_DOMAIN.get(domain)
+        topic = TOPIC_OF_SERVICE.get(service or "", service)
+        if topic in entries:
+            return topic
+    return None
 
 
 def _say_answer(
@@ -302,9 +324,20 @@ class ActionAnswerMore(Action):
         answer = load_knowledge().answer(
             topic, known_municipality(tracker, regions), regions, channel_of(tracker)
         )
-        if f"{topic}+meer" in (tracker.get_slot("answered_topics") or []):
-            dispatcher.utter_message(text=REPEATED)
-            return []
+        answered = tracker.get_slot("answered_topics") or []
+        if f"{topic}+meer" in answered:
+            # Everything said already: what the topic points to is the "more" there still is
+            # (after bezwaar: the Juridisch Loket), else a person.
+            related = load_knowledge().entry(topic).related
+            new = next((t for t in related if t not in answered), None)
+            if new is None:
+                dispatcher.utter_message(text=REPEATED)
+                return []
+            more = load_knowledge().answer(
+                new, known_municipality(tracker, regions), regions, channel_of(tracker)
+            )
+            dispatcher.utter_message(text=f"Misschien helpt dit ook. {more.text}")
+            return [_answered(tracker, new)]
         dispatcher.utter_message(text=answer.more or answer.text)
         return [_answered(tracker, topic, more=True)]
 

@@ -27,10 +27,13 @@ ASPECTS: dict[str, re.Pattern[str]] = {
     "kosten": re.compile(
         r"\bgratis\b|\bkost(?:en|t)?\b|\bbetalen\b|\bbetaal\b|\beigen bijdrage\b|\bprijs\b"
     ),
-    # "en als dat niet lukt?", "wat als ik het niet krijg?", "als het wordt afgewezen"
+    # "en als dat niet lukt?", "wat als ik het niet krijg?", "als het wordt afgewezen",
+    # "en als dat te weinig is?"
     "afgewezen": re.compile(
         r"\bals\b[^?!]*\bniet\b[^?!]*\b(?:lukt|krijg\w*|doorgaat|toegekend|goedgekeurd)\b"
         r"|\bafgewezen\b|\bafwijzing\b|\bgeen recht\b"
+        # "en als dat te weinig is om van te leven?"
+        r"|\bte (?:weinig|laag)\b|\bniet genoeg\b"
     ),
     # "hoeveel krijg ik nou?", "om welk bedrag gaat het?"
     "bedrag": re.compile(

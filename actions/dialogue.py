@@ -36,6 +36,7 @@ from actions.replies import (
     asks_for_person,
     asks_when_contact,
     is_question,
+    names_someone_else,
     read_reply,
     sounds_angry,
     who_is_meant,
@@ -166,11 +167,10 @@ class ActionReply(Action):
         """ "castricum zei ik toch. krijg ik nou bijstand of niet" at "gaat het om uzelf?": the
         resident asks about their own rights, so it is about them; their question is answered
         (the crisis numbers were already given) instead of asking who it is about again."""
-        text, intent = latest_text(tracker), latest_intent(tracker)
+        text = latest_text(tracker)
         question = question_intent(tracker)
-        if question is None or who_is_meant(text, intent) == "other":
-            return None
-        if not asks_for_oneself(text):
+        # "krijg ik nou bijstand of niet": the "niet" is no answer to the who question.
+        if question is None or names_someone_else(text) or not asks_for_oneself(text):
             return None
         return await answer_in_context(dispatcher, tracker, question, [*facts, *clear()])
 

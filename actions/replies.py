@@ -142,6 +142,22 @@ _OWN_QUESTION = re.compile(
 )
 
 
+def names_someone_else(text: str) -> bool:
+    """The words name another person as the one it is about ("voor mijn zus", "om hem")."""
+    return bool(_OTHER.search(_clean(text)))
+
+
+_APPLY = re.compile(
+    r"\b(?:ik wil|wil ik|ik zou graag|ik moet|we willen|wij willen)\b[^.?!]*\b(?:aanvragen|"
+    r"aan ?vragen|aanmelden)\b"
+)
+
+
+def asks_to_apply(text: str) -> bool:
+    """ "ik wil bijstand aanvragen, mijn ww stopt": a request to apply, not a question about it."""
+    return bool(_APPLY.search(_clean(text))) and not is_question(text)
+
+
 def asks_for_oneself(text: str) -> bool:
     """A question about the resident's own rights ("krijg ik nou bijstand of niet?"): whoever
     asks it is talking about themself."""
@@ -463,9 +479,10 @@ def asks_for_person(text: str) -> bool:
 _QUESTION_WORDS = re.compile(
     r"\?|^(?:hoe|wat|wie|waar|wanneer|waarom|welke|hoeveel|kan|kun|mag|moet|krijg|is|zijn|"
     r"heb|heeft|word|wordt)\b|\b(?:kan ik|kun ik|mag ik|moet ik|krijg ik|hoe kan|hoe moet|"
-    r"wat moet|wie moet|waar kan|waar moet|heb ik recht)\b"
+    r"wat moet|wie moet|waar kan|waar moet|heb ik recht|kan iemand|kunnen jullie|kunt u)\b"
 )
 
 
 def is_question(text: str) -> bool:
-    return bool(_QUESTION_WORDS.search(_clean(text)))
+    """A question by its question mark (which _clean strips at the end) or its words."""
+    return "?" in text or bool(_QUESTION_WORDS.search(_clean(text)))

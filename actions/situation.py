@@ -14,10 +14,11 @@ from actions.handover import route_for, who_receives
 from actions.municipality import outside_place
 from actions.pending import ask, ask_again, pending_kind
 from actions.regions import load_regions
-from actions.replies import asks_for_person, is_question, sounds_angry
+from actions.replies import asks_for_person, asks_to_apply, is_question, sounds_angry
 from actions.routing import is_multi_problem
 from actions.signals import accumulate_domains, latest_text, urgency_events
 from actions.turns import (
+    ANGER_ACK,
     acknowledge_anger,
     before_anything_else,
     intent_of_topic,
@@ -88,16 +89,22 @@ async def respond_to_situation(
         dispatcher.utter_message(text="Dank u, dat geef ik door aan de medewerker.")
         return events
     text = latest_text(tracker)
+    question = question_intent(tracker) or _follow_up_on_topic(tracker, events)
     if sounds_angry(text):
-        return [*events, *acknowledge_anger(dispatcher, tracker)]
+        if question is None or pending_kind(tracker):
+            return [*events, *acknowledge_anger(dispatcher, tracker)]
+        # "ik word gek van die formulieren ... kan iemand me helpen met invullen?": heard,
+        # and the question still gets its answer.
+        dispatcher.utter_message(text=ANGER_ACK)
     place = outside_place(tracker, load_regions())
     if place and not any(e.get("name") == "gemeente_code" for e in events):
         dispatcher.utter_message(text=outside_text(place))
         return [*events, SlotSet("buiten_regio", place)]
-    if asks_for_person(text):
+    if asks_for_person(text) or (asks_to_apply(text) and not pending_kind(tracker)):
+        # "... kunnen jullie me bellen?", "ik wil bijstand aanvragen, mijn ww stopt": what they
+        # ask for is the handover itself.
         dispatcher.utter_message(text="Dank u dat u dit vertelt.")
         return [*events, *start_handover(dispatcher, tracker)]
-    question = question_intent(tracker) or _follow_up_on_topic(tracker, events)
     if question is not None and not pending_kind(tracker):
         # A story with a question in it: the question gets its answer.
         answered = await answer_in_context(dispatcher, tracker, question, events)

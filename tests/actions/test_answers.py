@@ -400,3 +400,27 @@ def test_a_weak_guess_is_no_question_but_a_named_scheme_is() -> None:
     assert question_intent(tracker(weak, named)) == "ask_schuldhulp"
     sure = [{"name": "ask_schuldhulp", "confidence": 0.6}]
     assert question_intent(tracker(sure)) == "ask_schuldhulp"
+
+
+async def test_an_adult_age_overrules_the_under_18_reading(dispatcher) -> None:
+    """ "ik ben 84 ... het huis schoon te houden" read as ask_onder_18: the Wmo answer."""
+    tracker = make_tracker(
+        text="ik ben 84 en woon alleen in heiloo. het lukt niet meer om het huis schoon te houden",
+        intent="ask_onder_18",
+        entities=[{"entity": "leefgebied", "value": "adl"}],
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    said = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "Jonger dan 18" not in said
+    assert _slots(events)["topic"] == "wmo"
+
+
+async def test_more_after_everything_was_said_gives_what_the_topic_points_to(dispatcher) -> None:
+    tracker = make_tracker(
+        text="meer",
+        intent="more_info",
+        slots={"topic": "bezwaar", "answered_topics": ["bezwaar", "bezwaar+meer"]},
+    )
+    events = await ActionAnswerMore().run(dispatcher, tracker, {})
+    assert "Juridisch Loket" in dispatcher.messages[0]["text"]
+    assert "juridisch_loket" in _slots(events)["answered_topics"]

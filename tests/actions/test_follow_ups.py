@@ -3,6 +3,7 @@ in every step of the conversation: after an answer, at an offer, and inside the 
 
 import pytest
 from pydantic import ValidationError
+from rasa_sdk.events import FollowupAction
 
 from actions.answers import ActionAnswerQuestion
 from actions.aspects import aspects_of
@@ -202,3 +203,29 @@ async def test_a_story_without_a_need_gets_no_food_bank(dispatcher) -> None:
     )
     await ActionRespondSituation().run(dispatcher, tracker, {})
     assert "voedselbank" not in _texts(dispatcher).lower()
+
+
+async def test_an_angry_story_with_a_question_gets_both_the_acknowledgement_and_the_answer(
+    dispatcher,
+) -> None:
+    tracker = make_tracker(
+        text="ik word gek van al die formulieren, kan iemand me helpen met invullen?",
+        intent="describe_situation",
+    )
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "describe_situation", "confidence": 0.9},
+        {"name": "ask_hulp_formulieren", "confidence": 0.44},
+    ]
+    await ActionRespondSituation().run(dispatcher, tracker, {})
+    said = _texts(dispatcher)
+    assert "boos" in said
+    assert "formulier" in said.lower() or "Informatiepunt" in said
+
+
+async def test_i_want_to_apply_in_a_story_starts_the_handover(dispatcher) -> None:
+    tracker = make_tracker(
+        text="goedendag ik wil bijstand aanvragen want mijn ww stopt. woon in stiphout",
+        intent="describe_situation",
+    )
+    events = await ActionRespondSituation().run(dispatcher, tracker, {})
+    assert events[-1] == FollowupAction("handover_form")

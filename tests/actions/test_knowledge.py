@@ -415,7 +415,11 @@ def test_a_refinement_must_name_an_existing_entry(tmp_path: Path) -> None:
     source = default_knowledge_dir()
     for file in source.glob("*.yml"):
         (tmp_path / file.name).write_text(file.read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "klacht.yml").unlink()
+    bezwaar = tmp_path / "bezwaar.yml"
+    bezwaar.write_text(
+        bezwaar.read_text(encoding="utf-8").replace("  - topic: klacht", "  - topic: klachten"),
+        encoding="utf-8",
+    )
     with pytest.raises(KnowledgeError, match="refine"):
         load_knowledge(tmp_path)
 

@@ -404,3 +404,15 @@ async def test_a_question_for_someone_else_at_the_who_question_is_not_taken_as_s
     events = await ActionReply().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["text"] == FOR_SOMEONE_ELSE["suicidaliteit"]
     assert _slots(events)["pending_question"] == OFFER_THIRD_PARTY
+
+
+async def test_of_niet_in_an_own_question_is_no_answer_to_the_who_question(dispatcher) -> None:
+    tracker = make_tracker(
+        text="krijg ik nou bijstand of niet",
+        intent="ask_bijstand",
+        slots={**_who_slots(crisis="onbekend"), "gemeente_code": "GM0383"},
+    )
+    tracker.latest_message["intent_ranking"] = [{"name": "ask_bijstand", "confidence": 0.7}]
+    events = await ActionReply().run(dispatcher, tracker, {})
+    assert "Zaffier" in " ".join(_texts(dispatcher))
+    assert _slots(events)["pending"] == "handover"
