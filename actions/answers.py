@@ -13,10 +13,11 @@ intent, fills in the municipality's details and decides what comes after it:
 """
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import TEXT_ONLY, channel_of
@@ -89,11 +90,25 @@ def _topic_for(tracker: Tracker, intent: str, age: int | None) -> str | None:
         topic = tracker.get_slot("topic")
     if topic in ADULT_ONLY and age is not None and age < 18 and UNDER_18_TOPIC in knowledge.entries:
         return UNDER_18_TOPIC
-    if topic == UNDER_18_TOPIC and age is not None and age >= 18:
-        # "ik ben 84 en het lukt niet meer om het huis schoon te houden" read as the under-18
-        # question: the age says otherwise; the topic of what they told about, if any.
+    if topic == UNDER_18_TOPIC and not _about_someone_young(latest_text(tracker), age):
+        # "ik ben 84 en het lukt niet meer om het huis schoon te houden", "mijn moeder van 88":
+        # read as the under-18 question, but nothing says anyone is under 18; the topic of
+        # what they told about, if any.
         return _topic_of_story(tracker)
     return topic
+
+
+_YOUNG = re.compile(
+    r"\b(?:minderjarig\w*|jonger dan 18|onder de 18|nog geen 18|nog niet 18|word (?:\w+ ){0,3}18|"
+    r"zit (?:nog )?op school|middelbare school|havo|vmbo|vwo|(?:mijn|mn|m'n|zijn|haar|je) ouders|"
+    r"ouders (?:hun|moeten)|leeftijd|jongeren|jarige|(?:ik ben|ben) (?:1[0-7]|[5-9])|"
+    r"(?:1[0-7]|zestien|zeventien|vijftien) (?:jaar|jaar oud|ben|bent|is)|(?:van|is|als) 1[0-7])\b"
+)
+
+
+def _about_someone_young(text: str, age: int | None) -> bool:
+    """Whether the words say the resident (or the child asked about) is under 18."""
+    return (age is not None and age < 18) or bool(_YOUNG.search(text.lower()))
 
 
 def _topic_of_story(tracker: Tracker) -> str | None:
@@ -281,6 +296,10 @@ class ActionAnswerQuestion(Action):
         events = await answer_intent(
             dispatcher, tracker, latest_intent(tracker), language, angry=angry
         )
+        if events is None and accumulate_domains(tracker)[0]:
+            # No entry fits (an under-18 reading of an 88-year-old's story): listen to the
+            # story instead — who can help, and the offer.
+            return [FollowupAction("action_respond_situation")]
         if events is None:
             logger.warning("no knowledge entry for intent %s", latest_intent(tracker))
             dispatcher.utter_message(response="utter_no_answer")

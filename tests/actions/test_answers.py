@@ -1,4 +1,5 @@
 import pytest
+from rasa_sdk.events import FollowupAction
 
 from actions.answers import (
     ANGER_ACK,
@@ -424,3 +425,31 @@ async def test_more_after_everything_was_said_gives_what_the_topic_points_to(dis
     events = await ActionAnswerMore().run(dispatcher, tracker, {})
     assert "Juridisch Loket" in dispatcher.messages[0]["text"]
     assert "juridisch_loket" in _slots(events)["answered_topics"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mijn moeder van 88 woont in montfoort en heeft hulp nodig bij het douchen",
+        "mijn vrouw heeft dementie. ik kan de zorg niet meer alleen aan, ik ben zelf ook 78",
+    ],
+)
+async def test_an_under_18_reading_without_anyone_young_becomes_the_story(dispatcher, text) -> None:
+    tracker = make_tracker(
+        text=text, intent="ask_onder_18", entities=[{"entity": "leefgebied", "value": "adl"}]
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    said = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "18" not in said
+    assert _slots(events)["topic"] == "wmo"
+
+
+async def test_a_story_no_entry_fits_is_listened_to_as_a_story(dispatcher) -> None:
+    tracker = make_tracker(
+        text="mijn vrouw heeft dementie en ik sta er alleen voor, ik ben zelf ook 78",
+        intent="ask_onder_18",
+        entities=[{"entity": "leefgebied", "value": "sociaal_netwerk"}],
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert events == [FollowupAction("action_respond_situation")]
+    assert dispatcher.messages == []
