@@ -36,7 +36,9 @@ from actions.regions import load_regions
 from actions.replies import (
     Kind,
     age_of,
+    asks_for_oneself,
     asks_for_person,
+    names_someone_else,
     read_reply,
     sounds_angry,
     starts_with_refusal,
@@ -287,8 +289,19 @@ class ActionAnswerQuestion(Action):
             reply = read_reply(latest_text(tracker))
             return start_handover(dispatcher, tracker, reply.condition)
         if pending == "crisis_who":
+            text = latest_text(tracker)
+            if asks_for_oneself(text) and not names_someone_else(text):
+                # "castricum zei ik toch. krijg ik nou bijstand of niet": about themself; the
+                # numbers were given, now their question.
+                return await answer_in_context(dispatcher, tracker, latest_intent(tracker), clear())
             # "kan ik dat anoniem melden?" after "gaat het om uzelf?": asking for someone else.
             return [*clear(), *answer_who(dispatcher, tracker, "other")]
+        outside = _outside_answer_to_the_form(tracker)
+        if outside:
+            # "Amsterdam" at "In welke gemeente woont u?", read as out_of_scope: it is the
+            # answer, and it ends the handover (nothing can be passed on).
+            dispatcher.utter_message(text=outside_text(outside))
+            return [SlotSet("handover_cancelled", True), SlotSet("buiten_regio", outside)]
         angry = sounds_angry(latest_text(tracker))
         if angry:
             dispatcher.utter_message(text=ANGER_ACK)
@@ -305,6 +318,16 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_no_answer")
             return []
         return events
+
+
+def _outside_answer_to_the_form(tracker: Tracker) -> str | None:
+    """A place outside the regions given where the form asked the municipality."""
+    if not tracker.active_loop_name or tracker.get_slot("requested_slot") != "gemeente_code":
+        return None
+    regions = load_regions()
+    if municipality_from_message(tracker, regions, use_text=True) is not None:
+        return None
+    return outside_place(tracker, regions)
 
 
 class ActionAnswerForMunicipality(ActionAnswerQuestion):

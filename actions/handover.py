@@ -501,6 +501,12 @@ class ActionSubmitHandover(Action):
         regions = load_regions()
         reset = end_of_handover()
         municipality = known_municipality(tracker, regions)
+        if (
+            tracker.get_slot("handover_cancelled")
+            and tracker.get_slot("buiten_regio")
+            and (municipality is None)
+        ):
+            return reset  # where to go instead was just said (outside_text)
         if tracker.get_slot("handover_cancelled"):
             dispatcher.utter_message(
                 text="Goed, ik stop hiermee. Er is niets doorgegeven. "

@@ -453,3 +453,39 @@ async def test_a_story_no_entry_fits_is_listened_to_as_a_story(dispatcher) -> No
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     assert events == [FollowupAction("action_respond_situation")]
     assert dispatcher.messages == []
+
+
+async def test_an_own_question_at_the_who_question_is_answered_for_the_resident(
+    dispatcher,
+) -> None:
+    slots = {
+        "awaiting_reply": True,
+        "pending": "crisis_who",
+        "pending_question": "Gaat het om uzelf, of om iemand anders?",
+        "crisis_type": "onbekend",
+    }
+    tracker = make_tracker(
+        text="castricum zei ik toch. krijg ik nou bijstand of niet",
+        intent="ask_bijstand",
+        entities=[{"entity": "gemeente", "value": "Castricum"}],
+        slots=slots,
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    said = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "Zaffier" in said and "zorgen maakt" not in said
+    assert _slots(events)["pending"] == "handover"
+
+
+async def test_a_place_outside_the_regions_at_the_municipality_question_ends_the_form(
+    dispatcher,
+) -> None:
+    tracker = make_tracker(
+        text="ik woon in amsterdam",
+        intent="out_of_scope",
+        slots={"requested_slot": "gemeente_code"},
+        active_loop="handover_form",
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert len(dispatcher.messages) == 1
+    assert "Amsterdam ligt niet in onze regio" in dispatcher.messages[0]["text"]
+    assert _slots(events) == {"handover_cancelled": True, "buiten_regio": "Amsterdam"}
