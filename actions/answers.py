@@ -64,6 +64,8 @@ REPEATED = "Meer dan dit kan ik er niet over vertellen. Een medewerker kan met u
 # Topics that do not apply under 18: the under-18 entry answers instead.
 ADULT_ONLY = frozenset({"bijstand", "zoektermijn_jongeren", "voorschot"})
 UNDER_18_TOPIC = "onder_18"
+YOUTH_TOPIC = "zoektermijn_jongeren"  # bijstand under 27 (Participatiewet art. 41 lid 4)
+YOUTH_AGE = 27
 
 
 def _with_more_hint(text: str, has_more: bool, link: str | None, channel: str) -> str:
@@ -92,6 +94,9 @@ def _topic_for(tracker: Tracker, intent: str, age: int | None) -> str | None:
         topic = tracker.get_slot("topic")
     if topic in ADULT_ONLY and age is not None and age < 18 and UNDER_18_TOPIC in knowledge.entries:
         return UNDER_18_TOPIC
+    if topic == "bijstand" and age is not None and 18 <= age < YOUTH_AGE:
+        # A 19-year-old asking for bijstand: what applies to them first is the search period.
+        return YOUTH_TOPIC
     if topic == UNDER_18_TOPIC and not _about_someone_young(latest_text(tracker), age):
         # "ik ben 84 en het lukt niet meer om het huis schoon te houden", "mijn moeder van 88":
         # read as the under-18 question, but nothing says anyone is under 18; the topic of

@@ -148,8 +148,7 @@ def names_someone_else(text: str) -> bool:
 
 
 _APPLY = re.compile(
-    r"\b(?:ik wil|wil ik|ik zou graag|ik moet|we willen|wij willen)\b[^.?!]*\b(?:aanvragen|"
-    r"aan ?vragen|aanmelden)\b"
+    r"\b(?:wil|willen|zou graag|ik moet)\b[^.?!]*\b(?:aanvragen|aan ?vragen|aanmelden)\b"
 )
 
 

@@ -489,3 +489,12 @@ async def test_a_place_outside_the_regions_at_the_municipality_question_ends_the
     assert len(dispatcher.messages) == 1
     assert "Amsterdam ligt niet in onze regio" in dispatcher.messages[0]["text"]
     assert _slots(events) == {"handover_cancelled": True, "buiten_regio": "Amsterdam"}
+
+
+async def test_a_19_year_old_asking_for_bijstand_hears_about_the_search_period(dispatcher) -> None:
+    tracker = make_tracker(
+        text="krijg ik nou bijstand of niet", intent="ask_bijstand", slots={"leeftijd": 19}
+    )
+    events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert "27" in dispatcher.messages[0]["text"]
+    assert _slots(events)["topic"] == "zoektermijn_jongeren"

@@ -7,6 +7,7 @@ from actions.replies import (
     Reply,
     age_of,
     asks_erasure,
+    asks_to_apply,
     asks_withdrawal,
     forbids_calls,
     looks_english,
@@ -264,3 +265,17 @@ def test_distress_is_not_an_erasure_request(text: str) -> None:
 
 def test_no_thank_you_with_a_comma_is_no() -> None:
     assert read_reply("nee, dank je wel") == Reply(Kind.NO)
+
+
+@pytest.mark.parametrize(
+    ("text", "applies"),
+    [
+        ("Goedemorgen, ik woon in Bakkum en wil bijstand aanvragen. Mijn contract stopt.", True),
+        ("goedendag ik wil bijstand aanvragen want mijn ww stopt", True),
+        ("hoe moet ik bijstand aanvragen", False),
+        ("kan ik bijstand aanvragen?", False),
+        ("mijn buurman wil niet dat ik hulp vraag", False),
+    ],
+)
+def test_a_request_to_apply_is_told_from_a_question_about_applying(text, applies) -> None:
+    assert asks_to_apply(text) is applies
