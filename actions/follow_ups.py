@@ -27,6 +27,8 @@ from actions.signals import latest_text, requested_service
 
 # The entry that explains a service, where its id differs from the service name.
 TOPIC_OF_SERVICE = {"bijstand_intake": "bijstand", "jeugd": "jeugdhulp"}
+# Aspects whose fact a topic may borrow from a related topic.
+BORROWABLE = frozenset({"wie_betaalt", "digid"})
 _WORD = re.compile(r"[a-z\u00e0-\u00ff]{6,}")
 # Up to this many words a message with an aspect is a follow-up ("is dat gratis?"); a longer
 # one only when the classifier is not sure it is about another topic ("kan ik hulp krijgen
@@ -108,11 +110,14 @@ def answer_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     topic = current_topic(tracker) if aspects else None
     if topic is None or _names_other_topic(tracker, topic):
         return None
-    # The topic's own fact first, else one of the topics it points to ("blijft Senzer dan
-    # betalen?" after the answer on reporting a move: the bijstand fact on moving).
+    # The topic's own fact first, else — for who pays and DigiD, which do not depend on the
+    # decision at hand — one of the topics it points to ("blijft Senzer dan betalen?" after
+    # the answer on reporting a move). "als het niet lukt" after toeslagen must not borrow
+    # the bezwaar fact of bijzondere bijstand.
     for candidate in [topic, *load_knowledge().entry(topic).related]:
         facts, remembered = _facts(tracker, candidate)
-        aspect = next((a for a in aspects if a in facts), None)
+        allowed = aspects if candidate == topic else [a for a in aspects if a in BORROWABLE]
+        aspect = next((a for a in allowed if a in facts), None)
         if aspect is not None:
             dispatcher.utter_message(text=facts[aspect])
             return [SlotSet("topic", topic), *remembered]

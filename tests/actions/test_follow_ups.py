@@ -229,3 +229,14 @@ async def test_i_want_to_apply_in_a_story_starts_the_handover(dispatcher) -> Non
     )
     events = await ActionRespondSituation().run(dispatcher, tracker, {})
     assert events[-1] == FollowupAction("handover_form")
+
+
+async def test_a_decision_fact_is_not_borrowed_from_a_related_topic(dispatcher) -> None:
+    """ "als het niet lukt" after the Toeslagen answer: not the bezwaar fact of bijzondere
+    bijstand (toeslagen points to it), which is about another decision."""
+    tracker = make_tracker(
+        text="ik woon in castricum, kan de gemeente helpen als het niet lukt?",
+        intent="nlu_fallback",
+        slots={"topic": "toeslagen"},
+    )
+    assert answer_follow_up(dispatcher, tracker) is None
