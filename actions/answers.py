@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.channels import TEXT_ONLY, channel_of
 from actions.crisis import answer_who
-from actions.follow_ups import TOPIC_OF_SERVICE
+from actions.follow_ups import topic_of_service
 from actions.knowledge import SMS_MAX_CHARS, Answer, gsm7_length, load_knowledge
 from actions.language import ENGLISH_LEAD, ENGLISH_OFFER
 from actions.municipality import (
@@ -120,13 +120,8 @@ def _about_someone_young(text: str, age: int | None) -> bool:
 
 def _topic_of_story(tracker: Tracker) -> str | None:
     """The knowledge topic of the first life domain told about that has a service."""
-    entries = load_knowledge().entries
-    for domain in accumulate_domains(tracker)[0]:
-        service = SERVICE_FOR_DOMAIN.get(domain)
-        topic = TOPIC_OF_SERVICE.get(service or "", service)
-        if topic in entries:
-            return topic
-    return None
+    topics = (topic_of_service(SERVICE_FOR_DOMAIN.get(d)) for d in accumulate_domains(tracker)[0])
+    return next((topic for topic in topics if topic is not None), None)
 
 
 def _say_answer(

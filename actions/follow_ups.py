@@ -57,18 +57,19 @@ def current_topic(tracker: Tracker) -> str | None:
     the assistant offered help for a story or is preparing a handover — the entry of the
     service wanted. A first question ("hoeveel bijstand krijg ik?") has no topic yet: it gets
     the whole answer, not a fact."""
-    entries = load_knowledge().entries
     topic = tracker.get_slot("topic")
-    if topic in entries:
+    if topic in load_knowledge().entries:
         return str(topic)
     responded = (
         pending_kind(tracker) or tracker.active_loop_name or tracker.get_slot("handovers_made")
     )
-    service = requested_service(tracker) if responded else None
-    if service is None:
-        return None
-    candidate = TOPIC_OF_SERVICE.get(service, service)
-    return candidate if candidate in entries else None
+    return topic_of_service(requested_service(tracker)) if responded else None
+
+
+def topic_of_service(service: str | None) -> str | None:
+    """The knowledge entry that explains ``service`` ('bijstand_intake' -> 'bijstand')."""
+    candidate = TOPIC_OF_SERVICE.get(service or "", service)
+    return candidate if candidate in load_knowledge().entries else None
 
 
 def _names_other_topic(tracker: Tracker, topic: str) -> bool:
