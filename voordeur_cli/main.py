@@ -49,9 +49,8 @@ def latest_model() -> Path | None:
     return models[-1] if models else None
 
 
-def train(force: bool = False) -> Path:
-    """Trains unless Rasa's own fingerprint says the newest model is current."""
-    envs.ensure_rasa_env()
+def train_command(force: bool = False) -> list[str]:
+    """`rasa train` for our config, domain and data (Rasa skips it when nothing changed)."""
     cmd = [
         str(rasa_bin("rasa")),
         "train",
@@ -66,8 +65,25 @@ def train(force: bool = False) -> Path:
     ]
     if force:
         cmd.append("--force")
+    return cmd
+
+
+def train_process(log: Path) -> subprocess.Popen[bytes]:
+    """Training started in the background, its output in ``log`` (the test command runs the
+    steps that need no model meanwhile)."""
+    envs.ensure_rasa_env()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            train_command(), cwd=REPO, env=_rasa_env(), stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def train(force: bool = False) -> Path:
+    """Trains unless Rasa's own fingerprint says the newest model is current."""
+    envs.ensure_rasa_env()
     print("Training (skipped by Rasa when nothing changed) ...", flush=True)
-    subprocess.run(cmd, cwd=REPO, env=_rasa_env(), check=True)
+    subprocess.run(train_command(force), cwd=REPO, env=_rasa_env(), check=True)
     model = latest_model()
     if model is None:
         raise SystemExit("training produced no model")

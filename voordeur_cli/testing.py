@@ -101,11 +101,18 @@ def _rasa_side_tests() -> bool:
     )
 
 
-def _train() -> bool:
-    from voordeur_cli.main import train
+TRAIN_LOG = REPO / "var" / "train.log"
 
-    train()
-    return True
+
+def _finish_training(training: subprocess.Popen[bytes]) -> bool:
+    """Waits for the background training; its log's tail when it failed."""
+    from voordeur_cli.main import latest_model
+
+    code = training.wait()
+    lines = TRAIN_LOG.read_text(encoding="utf-8", errors="replace").splitlines()
+    print("\n".join(lines[-(40 if code else 3) :]), flush=True)
+    print(f"  (whole log: {TRAIN_LOG})", flush=True)
+    return code == 0 and latest_model() is not None
 
 
 def _story_tests() -> bool:
@@ -142,7 +149,17 @@ def run_all(quick: bool = False) -> int:
         ("actions and NLU component tests", _rasa_side_tests),
     ]
     if not quick:
-        steps += [("training", _train), ("story tests", _story_tests), ("end-to-end", _e2e)]
+        # On a 2-core machine training takes most of the run: it starts now, in the
+        # background, and the steps that need no model run meanwhile.
+        from voordeur_cli.main import train_process
+
+        print(f"\n=== training starts in the background (log: {TRAIN_LOG})", flush=True)
+        training = train_process(TRAIN_LOG)
+        steps += [
+            ("training", lambda: _finish_training(training)),
+            ("story tests", _story_tests),
+            ("end-to-end", _e2e),
+        ]
     results: list[tuple[str, bool]] = []
     for name, step in steps:
         print(f"\n=== {name}", flush=True)
