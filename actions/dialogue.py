@@ -89,6 +89,19 @@ async def answer_language_choice(
     return [*events, *answered]
 
 
+class ActionStartHandover(Action):
+    """The resident asked for a person or to apply: the intro (or the application's, which
+    takes over what the conversation already told), then the handover form."""
+
+    def name(self) -> str:
+        return "action_start_handover"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return start_handover(dispatcher, tracker)
+
+
 class ActionReply(Action):
     """The resident's reply to the pending question, read in context."""
 
@@ -332,6 +345,7 @@ __all__ = [
     "ActionAcknowledgeAnger",
     "ActionNotUnderstood",
     "ActionReply",
+    "ActionStartHandover",
     "end_with_way_forward",
     "start_handover",
 ]

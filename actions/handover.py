@@ -20,6 +20,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import application
 from actions.channels import TEXT_ONLY, YES_NO, channel_of, choice_message
 from actions.clients.handover_api import (
     HandoverApiClient,
@@ -29,6 +30,7 @@ from actions.clients.handover_api import (
 from actions.config import get_settings
 from actions.contact import display_phone, normalise_phone
 from actions.follow_ups import answer_follow_up
+from actions.handover_request import HandoverRequest
 from actions.municipality import known_municipality, municipality_from_message, outside_place
 from actions.outbox import Outbox, deliver_due, ensure_retry_loop
 from actions.pending import clear
@@ -56,6 +58,7 @@ from actions.way_forward import (
     way_forward,
     what_to_have_at_hand,
 )
+from common.references import reference_from
 from privacy.redaction import BSN
 
 logger = logging.getLogger(__name__)
@@ -73,7 +76,6 @@ INTERRUPTIONS = {
     "crisis",
     "express_anger",
 }
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud safely
 
 
 @lru_cache(maxsize=4)
@@ -81,11 +83,15 @@ def _consent_texts(path: Path) -> dict[str, Any]:
     return dict(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def current_consent(language: str | None = None) -> tuple[str, str]:
+def current_consent(language: str | None = None, for_application: bool = False) -> tuple[str, str]:
     """(version, text template) of the consent text in force, in English for a resident who
-    chose English (the version recorded says which text they agreed to)."""
+    chose English, and the one that names the application's data when there is one (the
+    version recorded says which text they agreed to)."""
     data = _consent_texts(get_settings().data_dir / "consent.yml")
-    version = data["current_en"] if language == "en" and "current_en" in data else data["current"]
+    key = "current_application" if for_application else "current"
+    if language == "en" and f"{key}_en" in data:
+        key = f"{key}_en"
+    version = data[key]
     return version, str(data["versions"][version]["text"])
 
 
@@ -105,10 +111,11 @@ def route_for(tracker: Tracker, regions: RegionConfig) -> Route:
     )
 
 
-def end_of_handover() -> list[EventType]:
+def end_of_handover(stopped: bool = False) -> list[EventType]:
     """Slot resets once a handover is sent, refused or stopped: consent is asked anew next time
     (it covers one handover), while what the resident told (municipality, phone) is kept.
-    Conditions and safety information belong to that handover and are not carried over."""
+    Conditions and safety information belong to that handover and are not carried over; the
+    answers of an application the resident stopped are not kept either."""
     return [
         SlotSet("consent_given", None),
         SlotSet("consent_at", None),
@@ -119,15 +126,9 @@ def end_of_handover() -> list[EventType]:
         SlotSet("safe_contact_retried", None),
         SlotSet("resident_notes", None),
         SlotSet("phone_offered", None),
+        *application.end_of_application(stopped=stopped),
         *clear(),
     ]
-
-
-def make_reference(seed: str, attempt: int = 0) -> str:
-    """A short reference the resident can read aloud, e.g. VD-7K3P-92; stable per seed."""
-    digest = hashlib.sha256(f"{seed}|{attempt}".encode()).digest()
-    letters = "".join(REFERENCE_ALPHABET[b % len(REFERENCE_ALPHABET)] for b in digest[:4])
-    return f"VD-{letters}-{digest[4] % 100:02d}"
 
 
 # Violence at home: never call unless the resident said when and how it is safe — a question
@@ -141,6 +142,10 @@ SLOTS_BESIDE_THE_FORM = (
     "resident_notes",
     "safe_contact_retried",
     "buiten_regio",  # lives outside the regions: "waar dan wel?" is answered with their place
+    application.TYPE_SLOT,  # chosen at "Wat wilt u aanvragen?"
+    application.WANTED_SLOT,  # "iets anders": a plain handover after all
+    application.CONFIRM_SLOT,  # cleared when an answer is corrected
+    "regeling",
 )
 CORRECTION_MARKERS = ("bedoel", "zei ik", "niet ", "moet zijn", "verkeerd", "sorry", "oeps")
 
@@ -168,6 +173,17 @@ def _unanswered_question(tracker: Tracker, requested: str) -> bool:
     return read_reply(text, intent).kind is Kind.UNCLEAR and requested == "consent_given"
 
 
+def _ask_again(requested: str) -> list[EventType]:
+    """The question was answered with a question: the form asks the same one again. Named
+    explicitly: left to Rasa core, the next slot would come from the domain's list, which
+    does not hold the application's questions."""
+    return [SlotSet(requested, None), SlotSet("requested_slot", requested)]
+
+
+def _form_ends(requested: str) -> list[EventType]:
+    return [SlotSet(requested, None), SlotSet("requested_slot", None)]
+
+
 def asks_safety(tracker: Tracker) -> bool:
     return tracker.get_slot("crisis_type") in CRISES_WITH_SAFETY_QUESTION
 
@@ -190,25 +206,42 @@ class ValidateHandoverForm(FormValidationAction):
         if domains != (tracker.get_slot("leefgebieden") or []):
             told = [SlotSet("leefgebieden", domains), SlotSet("leefgebied_bewijs", evidence)]
             tracker.slots.update({"leefgebieden": domains, "leefgebied_bewijs": evidence})
+        text = latest_text(tracker)
+        if requested and (asks_withdrawal(text) or asks_erasure(text)):
+            # Before anything was shared: stopping is the withdrawal. Nothing is sent.
+            return [*told, *_form_ends(requested), SlotSet("handover_cancelled", True)]
+        if requested and application.answers_field(tracker, requested):
+            # "ongeveer 3000 euro", "nee" at "Dreigt er iets?": an answer, whatever else the
+            # words could also mean.
+            return await self._run_form(dispatcher, tracker, domain, told)
         if requested and answer_process_question(dispatcher, tracker, self._route(tracker)):
-            return [*told, SlotSet(requested, None)]  # answered; the form asks it again
+            return [*told, *_ask_again(requested)]  # answered; the form asks it again
         followed = answer_follow_up(dispatcher, tracker) if requested else None
         if followed is not None:  # "moet ik daar voor betalen?" at the phone question
             kept = [e for e in followed if e.get("name") == "topic"]
-            return [*told, *kept, SlotSet(requested, None)]
-        text = latest_text(tracker)
+            return [*told, *kept, *_ask_again(requested)]
         if requested and _unanswered_question(tracker, requested):
             dispatcher.utter_message(
                 text="Goede vraag. Dat kan de medewerker u straks precies vertellen."
             )
-            return [*told, SlotSet(requested, None)]
-        if requested and (asks_withdrawal(text) or asks_erasure(text)):
-            # Before anything was shared: stopping is the withdrawal. Nothing is sent.
-            return [*told, SlotSet(requested, None), SlotSet("handover_cancelled", True)]
-        before = {name: tracker.get_slot(name) for name in SLOTS_BESIDE_THE_FORM}
+            return [*told, *_ask_again(requested)]
+        return await self._run_form(dispatcher, tracker, domain, told)
+
+    async def _run_form(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        told: list[EventType],
+    ) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        beside = [*SLOTS_BESIDE_THE_FORM, *application.catalogue().slots]
+        before = {name: tracker.get_slot(name) for name in beside}
         events = await super().run(dispatcher, tracker, domain)
-        for name in SLOTS_BESIDE_THE_FORM:
-            if tracker.slots.get(name) != before[name]:
+        for name in beside:
+            if tracker.slots.get(name) != before[name] and not any(
+                e.get("name") == name for e in events
+            ):
                 events.append(SlotSet(name, tracker.slots.get(name)))
         stopped = tracker.slots.get("handover_cancelled")
         if stopped and requested and not any(e.get("name") == requested for e in events):
@@ -237,7 +270,47 @@ class ValidateHandoverForm(FormValidationAction):
             return ["gemeente_code", "consent_given"]  # no consent: ask nothing more
         # Violence at home: first when and how contact is safe, before anything else.
         first = ["safe_contact"] if asks_safety(tracker) else []
+        if (
+            application.is_application(tracker)
+            and tracker.get_slot(application.WANTED_SLOT) is not False
+        ):
+            return [*first, *application.required_slots(tracker)]
         return [*first, "gemeente_code", "consent_given", "contact_phone"]
+
+    async def _extract_slot(
+        self,
+        slot_name: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """The application's questions share one reader (actions/application.py) instead of
+        an `extract_<slot>` method per catalogue field; the form's own slots keep theirs."""
+        if tracker.get_slot("requested_slot") != slot_name:
+            if slot_name.startswith("aanvraag_"):
+                return {}
+            return await super()._extract_slot(slot_name, dispatcher, tracker, domain)
+        if slot_name == application.TYPE_SLOT:
+            return application.extract_regeling(dispatcher, tracker)
+        if slot_name == application.CONFIRM_SLOT:
+            return application.extract_confirmation(dispatcher, tracker)
+        field = application.field_of_slot(tracker, slot_name)
+        if field is not None:
+            return application.extract_answer(
+                dispatcher, tracker, field, stepping_aside=_is_interruption(tracker)
+            )
+        return await super()._extract_slot(slot_name, dispatcher, tracker, domain)
+
+    def __getattr__(self, name: str) -> Any:
+        """`validate_aanvraag_<field>`: the answers were validated while they were read (the
+        parsers), so validation keeps them as they are."""
+        if name.startswith("validate_aanvraag_"):
+
+            async def keep(value: Any, *_: Any) -> dict[str, Any]:
+                return {name.removeprefix("validate_"): value}
+
+            return keep
+        raise AttributeError(name)
 
     async def extract_gemeente_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -352,7 +425,9 @@ class ValidateHandoverForm(FormValidationAction):
         """Records when, and to which text version, the resident said yes."""
         if value is not True:
             return {"consent_given": value, "consent_at": None, "consent_version": None}
-        version, _ = current_consent(tracker.get_slot("language"))
+        version, _ = current_consent(
+            tracker.get_slot("language"), application.regeling_of(tracker) is not None
+        )
         return {
             "consent_given": True,
             "consent_at": datetime.now(UTC).isoformat(),
@@ -481,7 +556,9 @@ class ActionAskConsentGiven(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         chosen = route_for(tracker, load_regions())
-        _, template = current_consent(tracker.get_slot("language"))
+        _, template = current_consent(
+            tracker.get_slot("language"), application.regeling_of(tracker) is not None
+        )
         text = template.format(
             ontvanger=who_receives(chosen),
             team=chosen.team_name,
@@ -499,7 +576,7 @@ class ActionSubmitHandover(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         regions = load_regions()
-        reset = end_of_handover()
+        reset = end_of_handover(stopped=tracker.get_slot("consent_given") is not True)
         municipality = known_municipality(tracker, regions)
         if (
             tracker.get_slot("handover_cancelled")
@@ -579,7 +656,7 @@ class ActionSubmitHandover(Action):
         municipality_code: str,
         municipality_name: str,
         conversation_id: str,
-    ) -> dict[str, Any]:
+    ) -> HandoverRequest:
         channel = channel_of(tracker)
         domains: list[str] = tracker.get_slot("leefgebieden") or []
         evidence: dict[str, list[str]] = tracker.get_slot("leefgebied_bewijs") or {}
@@ -591,9 +668,12 @@ class ActionSubmitHandover(Action):
         preferred = channel if channel in ("sms", "whatsapp") else "phone"
         if safety and forbids_calls(safety):
             preferred = "whatsapp" if channel == "whatsapp" else "sms"
+        fields, complete = application.application_fields(tracker)
+        if fields.get("contactvoorkeur") and not (safety and forbids_calls(safety)):
+            preferred = str(fields["contactvoorkeur"])  # the resident chose it in the form
         question = SERVICE_LABELS.get(service, service) if service else None
         return {
-            "reference": make_reference(f"{tracker.sender_id}|{tracker.get_slot('consent_at')}"),
+            "reference": reference_from(f"{tracker.sender_id}|{tracker.get_slot('consent_at')}"),
             "conversation_id": conversation_id,
             "channel": channel,
             "priority": chosen.priority,
@@ -614,23 +694,26 @@ class ActionSubmitHandover(Action):
             ),
             "application": (
                 {
-                    "type": regeling,
-                    "complete": False,
+                    "type": application.regeling_of(tracker) or regeling,
+                    "complete": complete and bool(fields),
                     "fields": {
+                        **fields,
                         "gemeente": municipality_name,
                         "gemeentecode": municipality_code,
                         "telefoonnummer": phone,
                     },
                 }
-                if regeling in SERVICE_FOR_REGELING
+                if (application.regeling_of(tracker) or regeling) in SERVICE_FOR_REGELING
                 else None
             ),
             "contact": {
-                "name": tracker.get_slot("contact_name"),
+                "name": fields.get("naam") or tracker.get_slot("contact_name"),
                 "phone": phone,
                 "email": None,
                 "preferred": preferred,
-                "best_time": safety or best_time_hint(user_messages(tracker)),
+                "best_time": safety
+                or fields.get("contactmoment")
+                or best_time_hint(user_messages(tracker)),
             },
             "consent": {
                 "given": True,
@@ -641,7 +724,7 @@ class ActionSubmitHandover(Action):
         }
 
     @staticmethod
-    async def deliver(payload: dict[str, Any], key: str) -> tuple[str, bool, str | None]:
+    async def deliver(payload: HandoverRequest, key: str) -> tuple[str, bool, str | None]:
         """Creates the handover; returns (reference, queued?, the API's id when delivered)."""
         settings = get_settings()
         client = HandoverApiClient(settings)
@@ -656,7 +739,7 @@ class ActionSubmitHandover(Action):
                     if exc.status != 409 or attempt == 2:
                         raise
                     # the short reference collided with another handover: pick the next one
-                    payload["reference"] = make_reference(key, attempt + 1)
+                    payload["reference"] = reference_from(key, attempt + 1)
         except HandoverApiUnavailable as exc:
             logger.warning("handover API unavailable, queued %s: %s", key[:12], exc)
             outbox.enqueue(key, payload, str(exc))
@@ -680,4 +763,4 @@ class ActionStopHandover(Action):
             text="Goed, ik stop hiermee. Er is niets doorgegeven. "
             + way_forward(regions, known_municipality(tracker, regions), requested_service(tracker))
         )
-        return end_of_handover()
+        return end_of_handover(stopped=True)

@@ -18,6 +18,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.application import end_of_application
 from actions.clients.handover_api import HandoverApiClient
 from actions.config import get_settings
 from actions.outbox import Outbox, deliver_due, ensure_retry_loop
@@ -130,6 +131,7 @@ async def privacy_reply(
             SlotSet("phone_offered", None),
             SlotSet("resident_notes", None),
             SlotSet("leefgebied_bewijs", None),
+            *end_of_application(stopped=True),  # an application's answers too
         ]
     dispatcher.utter_message(
         text="Vragen over uw gegevens? Vraag de functionaris gegevensbescherming (privacy) van "

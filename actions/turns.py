@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.application_start import start_application
 from actions.follow_ups import answer_follow_up
 from actions.knowledge import load_knowledge
 from actions.language import english_first
@@ -29,7 +30,9 @@ ANGER_ACK = (
 def start_handover(
     dispatcher: CollectingDispatcher, tracker: Tracker, condition: str | None = None
 ) -> list[EventType]:
-    """The resident wants a professional: note any condition they set, then run the form."""
+    """The resident wants a professional: note any condition they set, then run the form —
+    as an application when they asked to apply for something ("ik wil bijzondere bijstand
+    aanvragen voor een wasmachine")."""
     events: list[EventType] = [*clear()]
     if condition:
         notes = [*(tracker.get_slot("resident_notes") or []), condition]
@@ -38,8 +41,10 @@ def start_handover(
             events.append(SlotSet("safe_contact", condition))  # "ja maar pas na 15 uur"
         # Straight quotes: curly ones are not GSM-7 and would shorten every SMS segment.
         dispatcher.utter_message(text=f'Goed. Dit geef ik door aan de medewerker: "{condition}".')
-    dispatcher.utter_message(response="utter_handover_intro")
-    return [*events, FollowupAction("handover_form")]
+    started = start_application(dispatcher, tracker)
+    if started is None:
+        dispatcher.utter_message(response="utter_handover_intro")
+    return [*events, *(started or []), FollowupAction("handover_form")]
 
 
 def end_with_way_forward(

@@ -38,7 +38,17 @@ def _postgres() -> bool:
 
 def _lint() -> bool:
     ruff = api_bin("ruff")
-    targets = ["actions", "handover_api", "privacy", "voordeur_cli", "bot", "tests", "voordeur"]
+    targets = [
+        "actions",
+        "handover_api",
+        "privacy",
+        "applications",
+        "common",
+        "voordeur_cli",
+        "bot",
+        "tests",
+        "voordeur",
+    ]
     return all(
         [
             _run([ruff, "check", *targets]),
@@ -58,6 +68,8 @@ def _api_tests() -> bool:
             "pytest",
             "tests/handover_api",
             "tests/privacy",
+            "tests/applications",
+            "tests/common",
             "tests/voordeur_cli",
             "tests/test_contract_copy.py",
             "-q",

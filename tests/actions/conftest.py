@@ -12,6 +12,8 @@ from aiohttp import web
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handover_request import request_problems
+
 
 def make_tracker(
     *,
@@ -92,6 +94,9 @@ class FakeHandoverApi:
             return web.json_response({"detail": "failure"}, status=self.fail_with)
         if request.headers.get("Authorization") != "Bearer test-service-token":
             return web.json_response({"detail": "unauthorised"}, status=401)
+        problems = request_problems(body)
+        if problems:  # what the real API refuses (422), by the contract's schema
+            return web.json_response({"detail": problems}, status=422)
         key = request.headers["Idempotency-Key"]
         if key in self.by_key:
             return web.json_response(self.by_key[key], status=200)
@@ -148,3 +153,36 @@ async def fake_api(
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True)
+
+
+def valid_request(reference: str = "VD-AAAA-01", **overrides: Any) -> dict[str, Any]:
+    """A handover request the contract accepts, for tests about delivery rather than content."""
+    request: dict[str, Any] = {
+        "reference": reference,
+        "conversation_id": "c-test",
+        "channel": "web",
+        "priority": "normal",
+        "municipality": {"code": "GM0794", "name": "Helmond"},
+        "destination": {
+            "level": "regional",
+            "organisation": "peel61",
+            "team": "werk-inkomen",
+            "reason": "Een vraag over bijstand gaat naar Senzer.",
+        },
+        "life_domains": [],
+        "multi_problem": False,
+        "crisis": None,
+        "summary": "x",
+        "application": None,
+        "contact": {
+            "name": None,
+            "phone": "0612345678",
+            "email": None,
+            "preferred": "phone",
+            "best_time": None,
+        },
+        "consent": {"given": True, "at": "2026-12-02T10:00:00+00:00", "text_version": "v"},
+        "transcript": [],
+    }
+    request.update(overrides)
+    return request

@@ -3,6 +3,7 @@ import time
 from actions.clients.handover_api import HandoverApiClient
 from actions.config import get_settings
 from actions.outbox import Outbox, deliver_due
+from tests.actions.conftest import valid_request
 
 
 def test_enqueue_is_idempotent_per_key(tmp_path) -> None:
@@ -26,7 +27,7 @@ def test_failure_backs_off_and_survives_reopen(tmp_path) -> None:
 
 async def test_deliver_due_sends_with_the_same_key_once(fake_api, tmp_path) -> None:
     box = Outbox(get_settings().outbox_path)
-    box.enqueue("key-1", {"reference": "VD-AAAA-01", "summary": "x"}, "down")
+    box.enqueue("key-1", valid_request("VD-AAAA-01"), "down")
     client = HandoverApiClient(get_settings())
     assert await deliver_due(box, client) == 1
     assert await deliver_due(box, client) == 0
