@@ -128,6 +128,7 @@ def told_before(tracker: Tracker, regeling: str) -> dict[str, Any]:
         ("minimaregeling_soort", _soort(texts)),
         ("activiteit", _activity(texts)),
         ("hulp_voor", "ander" if any(_FOR_OTHER.search(t.lower()) for t in texts) else None),
+        ("hulpvraag", _help_named(tracker)),
         ("contactvoorkeur", _channel_preference(tracker, texts)),
         ("contactmoment", _moment(tracker, texts)),
     ):
@@ -147,6 +148,24 @@ def _name(tracker: Tracker) -> str | None:
         return None
     result = parsers.parse_name(str(name))
     return result.value if result.ok else None
+
+
+def _help_named(tracker: Tracker) -> str | None:
+    """ "ik wil [een traplift] aanvragen": the help itself, as the resident named it (the words
+    the NLU marked as the regeling wmo), when that is more than the word 'wmo'."""
+    for event in tracker.events:
+        if event.get("event") != "user":
+            continue
+        text = str(event.get("text") or "")
+        for entity in (event.get("parse_data") or {}).get("entities") or []:
+            start, end = entity.get("start"), entity.get("end")
+            if entity.get("entity") != "regeling" or entity.get("value") != "wmo":
+                continue
+            if isinstance(start, int) and isinstance(end, int):
+                words = text[start:end].strip()
+                if len(words) > 4 and "wmo" not in words.lower():
+                    return words
+    return None
 
 
 def _cost_item(texts: list[str]) -> str | None:

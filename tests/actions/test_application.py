@@ -539,3 +539,16 @@ def test_skipped_is_null_in_the_handover() -> None:
     fields, complete = application.application_fields(tracker)
     assert fields["kosten_omschrijving"] == "bril" and fields["kosten_bedrag"] is None
     assert complete is False
+
+
+async def test_the_help_named_in_a_wmo_request_is_not_asked_again(fake_api) -> None:
+    driver = FormDriver()
+    text = "ik wil een traplift aanvragen"
+    driver.slots["regeling"] = "wmo"
+    tracker = driver._tracker(
+        text, "apply", [{"entity": "regeling", "value": "wmo", "start": 7, "end": 19}]
+    )
+    dispatcher = CollectingDispatcher()
+    driver._apply(start_handover(dispatcher, tracker))
+    assert driver.slots["aanvraag_hulpvraag"] == "een traplift"
+    assert "waarmee hulp" in dispatcher.messages[0]["text"]
