@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from string import Formatter
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, root_validator, validator
@@ -215,6 +216,58 @@ class NightShelter(_Verifiable):
         return value if value and field in self.verified_fields else None
 
 
+_HTTPS = re.compile(r"^https://[^\s/?#]+\S*$")
+# Placeholders of a DigiD continuation link: the object's uuid (Open Formulieren's
+# ``initial_data_reference``, required) and the catalogue's product slug.
+_DIGID_PLACEHOLDERS = frozenset({"uuid", "product"})
+
+
+class ObjectsApi(_Model):
+    """Where the municipality registers applications: a ProductAanvraag objecttype."""
+
+    objecttype: str  # URL of the objecttype in its Objecttypes API
+    type_version: int = Field(..., ge=1, le=32767)  # Objects API record.typeVersion
+
+    @validator("objecttype")
+    def _https(cls, value: str) -> str:
+        if not _HTTPS.match(value):
+            raise ValueError(f"not an https URL: {value!r}")
+        return value
+
+
+class Aanvraag(_Sourced):
+    """How the municipality continues a pre-filled application (read by the handover API's
+    export, docs/applications.md). ``example: true`` (the default) marks configuration nobody
+    verified with the municipality; ``example: false`` needs a source."""
+
+    objects_api: ObjectsApi
+    digid_link: str | None = None  # Open Formulieren form URL with {uuid} (and {product})
+    example: bool = True
+
+    @validator("digid_link")
+    def _template(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            names = [name for _, name, _, _ in Formatter().parse(value) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"not a valid template: {exc}") from exc
+        unknown = sorted(set(names) - _DIGID_PLACEHOLDERS)
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {unknown}; use {{uuid}} and {{product}}")
+        if "uuid" not in names:
+            raise ValueError("must contain {uuid} (the initial_data_reference)")
+        if not _HTTPS.match(value.format(uuid="0", product="p")):
+            raise ValueError(f"not an https URL: {value!r}")
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _verified_needs_a_source(cls, values: dict[str, Any]) -> dict[str, Any]:
+        if not values["example"] and not values["sources"]:
+            raise ValueError("example: false needs a source (source: or sources:)")
+        return values
+
+
 class Municipality(_Model):
     code: str
     name: str
@@ -227,6 +280,7 @@ class Municipality(_Model):
     services: dict[Service, Level]
     contact: Contact
     night_shelter: NightShelter | None = None  # when it differs from the region's
+    aanvraag: Aanvraag | None = None  # where pre-filled applications go (handover API export)
 
     @validator("code")
     def _code_format(cls, value: str) -> str:

@@ -1154,6 +1154,11 @@ def parse_household(text: str) -> Parsed[Household]:
         raise _Refusal(
             f"Dat zijn veel kinderen. Kijkt u het aantal nog even na? {_HOUSEHOLD_EXAMPLE}"
         )
+    if state.other_adults > MAX_CHILDREN:  # the handover API takes 0..20 other adults
+        raise _Refusal(
+            f"Dat zijn veel mensen in één huis. Kijkt u het aantal nog even na? "
+            f"{_HOUSEHOLD_EXAMPLE}"
+        )
     return Parsed(
         Household(
             partner=state.partner,

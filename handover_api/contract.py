@@ -6,7 +6,7 @@ Source: ``shared/contract/life_domains.yml`` (version 1) and
 
 from __future__ import annotations
 
-import re
+from common.references import PATTERN as REFERENCE_PATTERN
 
 LIFE_DOMAIN_CODES: tuple[str, ...] = (
     "inkomen",
@@ -40,8 +40,6 @@ APPLICATION_TYPES: tuple[str, ...] = (
     "minimaregeling",
 )
 
-REFERENCE_RE = re.compile(r"^VD-[A-Z0-9]{4}-[0-9]{2}$")
-# Generated references avoid characters that are easily confused on the phone or on paper
-# (0/O, 1/I/L, 5/S, 2/Z, 8/B).
-REFERENCE_LETTERS = "ACDEFGHJKMNPQRTUVWXY34679"
-REFERENCE_DIGITS = "0123456789"
+# The format and the alphabet of references live in common/references.py (one generator for
+# the assistant and the API).
+REFERENCE_RE = REFERENCE_PATTERN

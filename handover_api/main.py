@@ -15,8 +15,11 @@ The flow of a handover, step by step:
 3. Staff of the destination organisation see it in ``GET /api/v1/handovers`` (urgent first,
    then newest) or on the staff pages under ``/staff/``; nobody else sees it.
 4. A professional opens it (``GET /api/v1/handovers/{id}``: notes and the redacted transcript;
-   ``GET /api/v1/conversations/{id}/transcript?view=full`` for the unredacted one). Every read
-   is written to the audit log.
+   ``GET /api/v1/conversations/{id}/transcript?view=full`` for the unredacted one; the staff page
+   shows the pre-filled application as a form). ``GET /api/v1/handovers/{id}/application/export``
+   gives the application for the municipality's DigiD form: a ProductAanvraag object for its
+   Objects API or a JSON envelope (``docs/applications.md``). Every read is written to the
+   audit log.
 5. They move it on with ``PATCH /api/v1/handovers/{id}``: ``new -> claimed -> in_progress ->
    closed``, and add internal notes with ``POST /api/v1/handovers/{id}/notes``.
 6. If the other level should help (e.g. regional finds paid work is not possible: back to the
@@ -47,7 +50,7 @@ from handover_api.api.routes import health
 from handover_api.core.config import Settings, get_settings
 from handover_api.core.db import Database
 from handover_api.core.logging import install_log_filters
-from handover_api.services import directory
+from handover_api.services import application_export, applications, directory
 from handover_api.web.routes import LoginRequired, error_page, login_required_handler
 from handover_api.web.routes import router as staff_router
 
@@ -108,8 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = Database(settings.DATABASE_URL)
-    # Loaded now, so a broken region file stops start-up instead of failing requests later.
-    directory.configure(settings.VOORDEUR_DATA_DIR)
+    # Loaded now, so a broken region file or field catalogue stops start-up instead of failing
+    # requests later; the export backends check the municipalities' configuration with both.
+    regions = directory.configure(settings.VOORDEUR_DATA_DIR)
+    catalogue = applications.configure(settings.VOORDEUR_DATA_DIR)
+    application_export.check_config(regions, catalogue)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     if settings.cors_origins:
         app.add_middleware(

@@ -6,6 +6,10 @@ database or the JSON encoder could choke on (years that overflow when converted 
 ``NaN``, deeply nested application fields, NUL characters) is refused here with a 422, so
 that no request body can cause a 500.
 
+Application fields are checked against the field catalogue (``data/applications.yml``, see
+``handover_api/services/applications.py``), taken from the context (``{"catalogue": c}``) or
+else from ``applications.current()``.
+
 Municipalities, crisis types and destinations are checked against the region configuration
 (``handover_api/services/directory.py``): a handover for a municipality or team that does not
 exist would land in nobody's inbox. Validators take the directory from the validation
@@ -20,8 +24,9 @@ import math
 import re
 import unicodedata
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import (
     AfterValidator,
@@ -36,12 +41,14 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from applications.catalogue import Catalogue
 from handover_api.contract import (
     APPLICATION_TYPES,
     CRISIS_TYPES,
     LIFE_DOMAIN_CODES,
     REFERENCE_RE,
 )
+from handover_api.services import applications as application_catalogue
 from handover_api.services import directory as region_directory
 from handover_api.services.directory import Directory
 
@@ -346,17 +353,31 @@ class CrisisIn(_In):
         return value
 
 
+def _catalogue(info: ValidationInfo) -> Catalogue:
+    """The field catalogue to validate against: the context's, else the app's."""
+    given = info.context.get("catalogue") if isinstance(info.context, dict) else None
+    return given if isinstance(given, Catalogue) else application_catalogue.current()
+
+
 class ApplicationIn(_In):
+    """A pre-filled application. Every field the catalogue (``data/applications.yml``) knows
+    must have the stored shape of its kind (``services/applications.py``; ``null`` = skipped);
+    other fields keep the generic limits. BSNs in values are stripped when the handover is
+    stored, as in the summary; a key that names a BSN is refused."""
+
     type: ApplicationType
     fields: dict[str, Any] = Field(default_factory=dict)
     complete: StrictBool = False
 
     @field_validator("fields")
     @classmethod
-    def _small(cls, value: dict[str, Any]) -> dict[str, Any]:
+    def _valid(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         problem = _fields_problem(value)
         if problem:
             raise _error("application_fields", f"application fields: {problem}")
+        problems = application_catalogue.shape_problems(_catalogue(info), value)
+        if problems:
+            raise _error("application_fields", f"application fields: {'; '.join(problems)}")
         return value
 
 
@@ -635,6 +656,97 @@ class AuditPage(BaseModel):
     total: int
     page: int
     page_size: int
+
+
+# --- application export (GET /handovers/{id}/application/export) ------------------------------
+
+
+class ExportMetadata(BaseModel):
+    """What the receiving organisation needs beside the values, in both export shapes."""
+
+    reference: str = Field(description="the handover's reference, e.g. VD-7K3P-92")
+    regeling: ApplicationType
+    title: str = Field(description="the regeling's title in the catalogue")
+    product: str = Field(description="the catalogue's product slug (ProductAanvraag type)")
+    catalogue_version: str
+    municipality: MunicipalityOut
+    created_at: datetime
+    complete: bool
+    skipped_fields: list[str] = Field(
+        description="questions the resident skipped ('weet ik niet'): the professional asks them"
+    )
+    not_asked_fields: list[str] = Field(
+        description="questions of the regeling that the application does not hold at all"
+    )
+
+
+class ProductAanvraagPayment(BaseModel):
+    completed: bool = False
+    amount: int = 0
+    public_order_ids: list[str] = Field(default_factory=list)
+
+
+class ProductAanvraag(BaseModel):
+    """``record.data`` as Open Formulieren's Objects API registration (legacy JSON template)
+    writes it, following the community ProductAanvraag objecttype."""
+
+    data: dict[str, Any] = Field(description="the answered form values (skipped ones left out)")
+    type: str = Field(description="Type productaanvraag: the catalogue's product slug")
+    bsn: Literal[""] = Field(
+        default="", description="always empty: identity is established later with DigiD"
+    )
+    pdf_url: str = ""
+    attachments: list[str] = Field(default_factory=list)
+    submission_id: str = Field(description="the handover's reference")
+    language_code: str = "nl"
+    payment: ProductAanvraagPayment = Field(default_factory=ProductAanvraagPayment)
+
+
+class ObjectRecord(BaseModel):
+    """An Objects API record; names as in its API (camelCase)."""
+
+    typeVersion: int
+    data: ProductAanvraag
+    startAt: date
+
+
+class ObjectsApiObject(BaseModel):
+    """The body of ``POST /objects`` of an Objects API (v2.2+: ``uuid`` may be given)."""
+
+    uuid: UUID = Field(description="deterministic per handover (uuid5)")
+    type: str = Field(description="URL of the ProductAanvraag objecttype")
+    record: ObjectRecord
+
+
+class ObjectsApiExport(BaseModel):
+    format: Literal["objects_api"] = "objects_api"
+    object: ObjectsApiObject
+    digid_link: str | None = Field(
+        description="the municipality's form with ?initial_data_reference=<object uuid>; null "
+        "when none is configured"
+    )
+    example: bool = Field(
+        description="true: the objecttype and link are example configuration, not verified "
+        "with the municipality; never send such a link to a resident"
+    )
+    registered: Literal[False] = Field(
+        default=False,
+        description="always false: Voordeur does not call the Objects API, this is what would "
+        "be registered",
+    )
+    metadata: ExportMetadata
+
+
+class EnvelopeExport(BaseModel):
+    format: Literal["envelope"] = "envelope"
+    values: dict[str, Any] = Field(description="the application's fields, null = skipped")
+    values_schema: dict[str, Any] = Field(
+        description="JSON Schema (2020-12) of the values, generated from the catalogue"
+    )
+    metadata: ExportMetadata
+
+
+ApplicationExport = Annotated[ObjectsApiExport | EnvelopeExport, Field(discriminator="format")]
 
 
 class Health(BaseModel):

@@ -3,7 +3,8 @@
 ``SessionDep``: a database session per request. ``CurrentPrincipal``: whoever presented a valid
 bearer token (401 otherwise). ``ServicePrincipal``: only the action server's service token.
 ``StaffPrincipal``: only staff users with the staff role. ``AuditorPrincipal``: only auditors.
-``DirectoryDep``: the region configuration (valid destinations).
+``DirectoryDep``: the region configuration (valid destinations). ``CatalogueDep``: the field
+catalogue of pre-filled applications (``data/applications.yml``).
 
 Every refused attempt (401, 403) is written to the audit log before the error is raised, so an
 auditor sees who tried what; the detail holds the method and route, never the token.
@@ -18,8 +19,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from applications.catalogue import Catalogue
 from handover_api.core.config import Settings
-from handover_api.services import audit
+from handover_api.services import applications, audit
 from handover_api.services.directory import Directory, load_directory
 from handover_api.services.principals import Principal, authenticate
 
@@ -43,9 +45,14 @@ def get_directory(settings: Annotated[Settings, Depends(get_settings)]) -> Direc
     return load_directory(settings.VOORDEUR_DATA_DIR)
 
 
+def get_catalogue(settings: Annotated[Settings, Depends(get_settings)]) -> Catalogue:
+    return applications.load(settings.VOORDEUR_DATA_DIR)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 
 
 def refuse(

@@ -17,7 +17,8 @@ Environment variables (all optional in development):
   ``VOORDEUR_ENV=production``: a well-known staff token would open every inbox.
 - ``VOORDEUR_LOG_LEVEL``: log level of the ``handover_api`` loggers (default INFO).
 - ``VOORDEUR_DATA_DIR``: the data folder whose ``regions/*.yml`` name the municipalities,
-  organisations and teams a handover may be addressed to (default ``<repo>/data``).
+  organisations and teams a handover may be addressed to, and whose ``applications.yml`` is the
+  field catalogue of pre-filled applications (default ``<repo>/data``).
 - ``VOORDEUR_CONVERSATION_RETENTION_DAYS``: days to keep conversation events that never led
   to a handover (default 14).
 - ``VOORDEUR_MAX_OPEN_DAYS``: a handover that was never closed is deleted after this many days

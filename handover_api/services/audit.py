@@ -58,6 +58,21 @@ def record_handover_read(
     record_transcript_read(session, actor=actor, handover_id=handover_id, view=view, via=via)
 
 
+def record_application_export(
+    session: Session, *, actor: str, handover_id: str, export_format: str
+) -> None:
+    """Exporting the application is a read of the handover (``handover.read``, as auditors
+    filter it), marked with how it was read and in which shape."""
+    record(
+        session,
+        actor=actor,
+        action="handover.read",
+        resource_type="handover",
+        resource_id=handover_id,
+        detail={"handover_id": handover_id, "via": "application-export", "format": export_format},
+    )
+
+
 def record_transcript_read(
     session: Session, *, actor: str, handover_id: str, view: str, via: str | None = None
 ) -> None:

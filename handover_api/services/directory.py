@@ -17,6 +17,10 @@ what it needs and ignoring the keys it does not use (the action server validates
 5. ``Directory.response_working_days(...)`` is the configured service level of a receiving
    team (working days until a professional contacts the resident: our configuration, not a
    public fact); ``Organisation.sources``/``checked`` say where its name was checked.
+6. ``Municipality.aanvraag`` is the optional ``aanvraag:`` block: where the municipality
+   registers pre-filled applications (an Objects API objecttype) and the Open Formulieren link
+   with which the resident continues behind DigiD (``services/application_export.py``). It is
+   ``example: true`` until someone verified it against the municipality itself.
 
 The files also carry contact data, night-shelter routes and provenance for the action server
 (``actions/regions.py`` validates those strictly); ``data/regions/outside/`` (all Dutch
@@ -34,10 +38,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from string import Formatter
 from typing import Literal
+from urllib.parse import quote, urlsplit
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in .venv-api
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Level = Literal["regional", "local"]
 LEVELS: tuple[str, ...] = ("regional", "local")
@@ -111,6 +117,31 @@ class Organisation:
 
 
 @dataclass(frozen=True)
+class AanvraagConfig:
+    """Where a municipality registers a pre-filled application (the ``aanvraag:`` block).
+
+    ``objecttype`` is the URL of the ProductAanvraag objecttype in its Objecttypes API and
+    ``type_version`` its version; ``digid_link`` is the Open Formulieren form address with
+    ``{uuid}`` (the object's uuid, passed as ``initial_data_reference``) and optionally
+    ``{product}``. ``example`` is true while nobody checked these against the municipality:
+    such a link must never be sent to a resident as if it were real.
+    """
+
+    objecttype: str
+    type_version: int
+    digid_link: str | None = None
+    example: bool = True
+    sources: tuple[Source, ...] = ()
+    checked: date | None = None
+
+    def digid_url(self, *, product: str, object_uuid: str) -> str | None:
+        """The continuation link for one object, or None when none is configured."""
+        if self.digid_link is None:
+            return None
+        return self.digid_link.format(product=quote(product, safe=""), uuid=object_uuid)
+
+
+@dataclass(frozen=True)
 class Municipality:
     """A configured municipality and the destinations its configuration routes to.
 
@@ -128,6 +159,7 @@ class Municipality:
     local: tuple[TeamRef, ...]
     aliases: tuple[str, ...] = ()
     local_services: dict[TeamRef, frozenset[str]] = field(default_factory=dict)
+    aanvraag: AanvraagConfig | None = None
 
     @property
     def destinations(self) -> tuple[TeamRef, ...]:
@@ -399,6 +431,65 @@ class _OrganisationIn(_Model):
     successor: _SuccessorIn | None = None
 
 
+# Placeholders a DigiD continuation link may use: the object's uuid (required: it is what Open
+# Formulieren reads as ``initial_data_reference``) and the catalogue's product slug.
+DIGID_LINK_PLACEHOLDERS = frozenset({"uuid", "product"})
+
+
+def _https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError(f"must be an https URL: {value!r}")
+    return value
+
+
+class _ObjectsApiIn(_Model):
+    objecttype: str
+    # Objects API ``record.typeVersion``: 0..32767 in its OpenAPI; 0 is never a published one.
+    type_version: int = Field(ge=1, le=32767)
+
+    @field_validator("objecttype")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _https_url(value)
+
+
+class _AanvraagIn(_Model):
+    objects_api: _ObjectsApiIn
+    digid_link: str | None = None
+    example: bool = True
+    source: _SourceIn | None = None
+    sources: list[_SourceIn] = []
+    checked: date | None = None
+
+    @field_validator("digid_link")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            names = [name for _, name, _, _ in Formatter().parse(value) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"digid_link is not a valid template: {exc}") from exc
+        unknown = sorted(set(names) - DIGID_LINK_PLACEHOLDERS)
+        if unknown:
+            raise ValueError(
+                f"digid_link: unknown placeholder(s) {', '.join(unknown)}; "
+                "use {uuid} and optionally {product}"
+            )
+        if "uuid" not in names:
+            raise ValueError("digid_link must contain {uuid} (the initial_data_reference)")
+        # The filled-in link must be an https URL; the template itself is what is kept.
+        _https_url(value.format(uuid="00000000-0000-0000-0000-000000000000", product="p"))
+        return value
+
+    @model_validator(mode="after")
+    def _verified_needs_a_source(self) -> _AanvraagIn:
+        if not self.example and not (self.source or self.sources):
+            raise ValueError("example: false needs a source (source: or sources:)")
+        return self
+
+
 class _MunicipalityIn(_Model):
     code: str = Field(pattern=_GM_CODE_RE.pattern)
     name: str
@@ -406,6 +497,7 @@ class _MunicipalityIn(_Model):
     local_team: _TeamRefIn
     local_teams: dict[str, _TeamRefIn] = {}
     services: dict[str, Level]
+    aanvraag: _AanvraagIn | None = None
 
 
 class _RegionIn(_Model):
@@ -571,6 +663,7 @@ class _Builder:
             local=tuple(local_services),
             aliases=tuple(m.aliases),
             local_services={ref: frozenset(s) for ref, s in local_services.items()},
+            aanvraag=_aanvraag(m.aanvraag),
         )
 
     def _regional_team_for(self, org: Organisation, service: str) -> str:
@@ -578,6 +671,22 @@ class _Builder:
             if service in services:
                 return team_id
         return next(iter(org.teams))
+
+
+def _aanvraag(given: _AanvraagIn | None) -> AanvraagConfig | None:
+    if given is None:
+        return None
+    return AanvraagConfig(
+        objecttype=given.objects_api.objecttype,
+        type_version=given.objects_api.type_version,
+        digid_link=given.digid_link,
+        example=given.example,
+        sources=tuple(
+            Source(title=src.title, url=src.url)
+            for src in ([given.source] if given.source else []) + given.sources
+        ),
+        checked=given.checked,
+    )
 
 
 def _build(files: list[tuple[str, _RegionFile]]) -> Directory:

@@ -19,7 +19,8 @@ withdrawn (``Handover.consent_covers_destination``); otherwise it sees that cons
 who holds it, and the case's metadata. A returned case is covered only when the returning
 professional confirms that the resident agreed to share with the new organisation.
 
-Transcripts belong to a handover: the messages sent with it under its consent, BSNs stripped.
+Transcripts belong to a handover: the messages sent with it under its consent, BSNs stripped;
+so are the summary and every value of the application (``services/applications.strip_bsns``).
 Status changes lock the handover row (``SELECT ... FOR UPDATE``), so concurrent returns of one
 handover create one successor and the others get 409.
 """
@@ -29,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,7 +39,7 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handover_api.contract import REFERENCE_DIGITS, REFERENCE_LETTERS
+from common.references import random_reference
 from handover_api.models import FINISHED_STATUSES, Handover, HandoverNote, TranscriptEvent, utcnow
 from handover_api.schemas import (
     ApplicationOut,
@@ -60,6 +60,7 @@ from handover_api.schemas import (
     NoteOut,
 )
 from handover_api.services import audit
+from handover_api.services.applications import strip_bsns
 from handover_api.services.conversations import event_key
 from handover_api.services.directory import Directory
 from handover_api.services.errors import ConflictError, InvalidRequestError
@@ -91,9 +92,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def generate_reference() -> str:
-    letters = "".join(secrets.choice(REFERENCE_LETTERS) for _ in range(4))
-    digits = "".join(secrets.choice(REFERENCE_DIGITS) for _ in range(2))
-    return f"VD-{letters}-{digits}"
+    """A reference when the assistant proposed none (the same alphabet as the assistant's)."""
+    return random_reference()
 
 
 def request_hash(payload: HandoverCreate) -> str:
@@ -162,7 +162,10 @@ def to_out(handover: Handover) -> HandoverOut:
         crisis=CrisisOut.model_validate(handover.crisis) if handover.crisis else None,
         summary=handover.summary,
         application=(
-            ApplicationOut.model_validate(handover.application) if handover.application else None
+            # stripped again on the way out: applications stored before fields were checked
+            ApplicationOut.model_validate(strip_bsns(handover.application))
+            if handover.application
+            else None
         ),
         contact=ContactOut.model_validate(handover.contact or {}),
         consent=_consent(handover),
@@ -318,7 +321,7 @@ def create_handover(
             multi_problem=payload.multi_problem,
             crisis=payload.crisis.model_dump() if payload.crisis else None,
             summary=strip_bsn(payload.summary),
-            application=payload.application.model_dump(mode="json")
+            application=strip_bsns(payload.application.model_dump(mode="json"))
             if payload.application
             else None,
             contact=payload.contact.model_dump(mode="json"),

@@ -47,7 +47,7 @@ from handover_api.core.security import (
 )
 from handover_api.models import Handover
 from handover_api.schemas import DestinationIn, HandoverUpdate, Priority, Status
-from handover_api.services import audit, handovers, sessions
+from handover_api.services import applications, audit, handovers, sessions
 from handover_api.services.directory import Directory
 from handover_api.services.errors import ServiceError
 from handover_api.services.principals import Principal
@@ -475,8 +475,20 @@ def _detail_context(
         via="staff-page",
     )
     session.commit()
+    out = handovers.to_out(handover)
     return {
-        "h": handovers.to_out(handover),
+        "h": out,
+        # The application as a readable form (None while consent withholds it).
+        "application": (
+            applications.view(
+                regeling=out.application.type,
+                fields=out.application.fields,
+                complete=out.application.complete,
+                catalogue=applications.current(),
+            )
+            if out.application
+            else None
+        ),
         "notes": handovers.notes_out(handover),
         "transcript": transcript,
         "return_targets": directory.return_targets(

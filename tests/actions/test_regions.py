@@ -484,3 +484,58 @@ def test_broken_outside_file_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(RegionConfigError) as err:
         load_regions(tmp_path)
     assert err.value.file == "municipalities.yml" and err.value.field == "municipalities"
+
+
+# --- aanvraag: where pre-filled applications go (read by the handover API's export) ----------
+
+
+def test_aanvraag_is_example_configuration_for_two_municipalities_only(cfg: RegionConfig) -> None:
+    configured = {m.code: m.aanvraag for m in cfg.municipalities if m.aanvraag is not None}
+    assert set(configured) == {"GM0794", "GM0361"}
+    for config in configured.values():
+        assert config.example  # no municipal form or Objects API was verified
+        assert ".example.nl/" in config.objects_api.objecttype
+        assert config.digid_link is None or ".example.nl/" in config.digid_link
+
+
+def _aanvraag(raw: dict[str, Any], **changes: Any) -> None:
+    helmond = raw["municipalities"][3]
+    assert helmond["code"] == "GM0794"
+    helmond["aanvraag"] = {**helmond["aanvraag"], **changes}
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"objects_api": {"objecttype": "http://x.example.nl/ot/1", "type_version": 1}}, "https"),
+        ({"objects_api": {"objecttype": "https://x.example.nl/ot/1", "type_version": 0}}, "1"),
+        ({"digid_link": "https://formulieren.example.nl/{product}"}, "{uuid}"),
+        ({"digid_link": "https://formulieren.example.nl/{gemeente}?r={uuid}"}, "gemeente"),
+        ({"digid_link": "https://formulieren.example.nl/?r={uuid"}, "template"),
+        ({"example": False}, "needs a source"),
+        ({"url": "https://formulieren.example.nl"}, "extra fields not permitted"),
+    ],
+)
+def test_a_broken_aanvraag_block_names_file_and_field(
+    tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    raw = _peelland()
+    _aanvraag(raw, **changes)
+    (tmp_path / "peelland.yml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    clear_cache()
+    with pytest.raises(RegionConfigError) as err:
+        load_regions(tmp_path)
+    assert err.value.field.startswith("municipalities[3].aanvraag"), err.value.field
+    assert message in str(err.value)
+
+
+def test_a_verified_aanvraag_block_needs_and_keeps_a_source(tmp_path: Path) -> None:
+    raw = _peelland()
+    _aanvraag(
+        raw, example=False, source={"title": "Gemeente Helmond", "url": "https://www.helmond.nl"}
+    )
+    (tmp_path / "peelland.yml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
+    clear_cache()
+    config = load_regions(tmp_path).municipality("GM0794").aanvraag
+    assert config is not None and config.example is False
+    assert [s.url for s in config.sources] == ["https://www.helmond.nl"]

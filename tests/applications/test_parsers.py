@@ -370,6 +370,7 @@ def test_household_describe(household: Household, expected: str) -> None:
         ("geen kinderen, 2 kinderen", "kinderen"),
         ("weet ik niet", "met mijn partner"),
         ("appelmoes", "met mijn partner"),
+        ("alleen met 25 huisgenoten", "veel mensen"),
     ],
 )
 def test_household_problems(text: str, fragment: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
+from applications.catalogue import load_catalogue
 from handover_api.contract import CRISIS_TYPES
 from handover_api.schemas import (
     FIELDS_MAX_DEPTH,
@@ -98,14 +100,87 @@ def test_fields_limits(make_payload: Payload, fields: dict[str, Any], message: s
 
 
 def test_ordinary_fields_pass_unchanged(make_payload: Payload) -> None:
+    """Fields the catalogue does not know keep the generic limits only ("inkomen" is a
+    catalogue field, hence the other name here)."""
     fields = {
         "gemeente": "Helmond",
         "kinderen": [{"leeftijd": 4}, {"leeftijd": 7}],
-        "inkomen": {"netto": 1234.5, "bron": None, "vast": True},
+        "inkomsten": {"netto": 1234.5, "bron": None, "vast": True},
         "opmerking": "regel 1\nregel 2\ttab",
     }
     handover = HandoverCreate.model_validate(make_payload(application=application(fields)))
     assert handover.application is not None and handover.application.fields == fields
+
+
+# --- application.fields against the catalogue (data/applications.yml) ----------------------
+
+
+def test_catalogue_fields_with_their_stored_shapes_pass_unchanged(make_payload: Payload) -> None:
+    fields = {
+        "naam": "Jan Jansen",
+        "geboortedatum": "1988-03-15",
+        "adres": {"postcode": "5701 AB", "huisnummer": 12, "toevoeging": None},
+        "huishouden": {
+            "partner": False,
+            "kinderen": 1,
+            "leeftijden_kinderen": [4],
+            "andere_volwassenen": 0,
+        },
+        "inkomen": ["bijstand"],
+        "woonlasten": None,
+        "contactvoorkeur": "sms",
+        "contactmoment": None,
+        "gemeente": "Helmond",
+        "telefoonnummer": None,
+    }
+    handover = HandoverCreate.model_validate(make_payload(application=application(fields)))
+    assert handover.application is not None and handover.application.fields == fields
+
+
+def test_wrong_shapes_of_catalogue_fields_are_one_field_level_422(make_payload: Payload) -> None:
+    fields = {
+        "geboortedatum": "15-3-1988",
+        "woonlasten": 650,
+        "adres": {"postcode": "5701AB", "huisnummer": 12},
+        "inkomen": ["salaris"],
+        "gemeente": "Helmond",
+    }
+    found = errors(HandoverCreate, make_payload(application=application(fields)))
+    assert list(found) == ["application.fields"]
+    message = found["application.fields"]
+    assert message.startswith("application fields: geboortedatum (date_of_birth) must be a date")
+    assert "; woonlasten (amount) must be an amount in euros as text" in message
+    assert "; adres (address) postcode must look like 5701 AB" in message
+    assert "; inkomen (choices) must be a non-empty list of: geen, loon," in message
+    assert "gemeente" not in message
+
+
+def test_the_type_stays_the_contracts_enum(make_payload: Payload) -> None:
+    app = {"type": "kwijtschelding", "fields": {"naam": ""}, "complete": False}
+    found = errors(HandoverCreate, make_payload(application=app))
+    # a field's shape does not depend on the regeling: both are reported
+    assert list(found) == ["application.type", "application.fields"]
+    assert "naam (name) must be text" in found["application.fields"]
+    assert (
+        "'bijstand', 'bijzondere_bijstand', 'schuldhulp', 'wmo' or 'minimaregeling'"
+        in (found["application.type"])
+    )
+
+
+def test_the_catalogue_can_come_from_the_validation_context(make_payload: Payload) -> None:
+    """As the directory: tests and scripts pass their own catalogue."""
+    real = load_catalogue()
+    naam = replace(real.fields["naam"], kind="choice", options={"a": ("a",)})
+    catalogue = replace(real, fields={**real.fields, "naam": naam})
+    body = make_payload(application=application({"naam": "Jan"}))
+    found = errors(HandoverCreate, body, context={"catalogue": catalogue})
+    assert "naam (choice) must be one of: a" in found["application.fields"]
+    HandoverCreate.model_validate(body)  # the real catalogue: a name is text
+
+
+def test_a_key_that_names_a_bsn_is_refused(make_payload: Payload) -> None:
+    found = errors(HandoverCreate, make_payload(application=application({"bsn": "123456782"})))
+    assert "bsn: an application never holds a BSN" in found["application.fields"]
 
 
 # --- timestamps -------------------------------------------------------------------------------
@@ -355,3 +430,23 @@ def test_http_deeply_nested_fields_and_year_one_give_422(
         response.json()["message"]
         == "invalid request: consent.given: Input should be a valid boolean"
     )
+
+
+def test_http_wrong_application_shape_is_a_field_level_422(
+    client: TestClient, service_headers: dict[str, str], make_payload: Payload
+) -> None:
+    fields = {"naam": "Jan", "huishouden": {"partner": True, "kinderen": 25}}
+    response = client.post(
+        "/api/v1/handovers",
+        json=make_payload(application=application(fields)),
+        headers=service_headers,
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["field"] == "application.fields" and error["type"] == "application_fields"
+    assert error["msg"] == (
+        "application fields: huishouden (household) must have exactly the keys partner, "
+        "kinderen, leeftijden_kinderen, andere_volwassenen"
+    )
+    assert response.json()["message"] == f"invalid request: application.fields: {error['msg']}"
+    assert "Jan" not in response.text  # the rejected input is not echoed back

@@ -1,5 +1,6 @@
 """/api/v1/handovers: create and consent withdrawal (action server); list, read, transcript,
-update and notes (staff of the receiving organisation). Every read is audited, lists too."""
+application export, update and notes (staff of the receiving organisation). Every read is
+audited, lists too."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 
 from handover_api.api.deps import (
+    CatalogueDep,
     DirectoryDep,
     ServicePrincipal,
     SessionDep,
@@ -17,6 +19,7 @@ from handover_api.api.deps import (
 )
 from handover_api.models import Handover
 from handover_api.schemas import (
+    ApplicationExport,
     HandoverCreate,
     HandoverDetail,
     HandoverOut,
@@ -29,12 +32,13 @@ from handover_api.schemas import (
     Status,
     Transcript,
 )
-from handover_api.services import audit, handovers
+from handover_api.services import application_export, audit, handovers
 from handover_api.services.errors import ServiceError
 
 router = APIRouter(prefix="/handovers", tags=["handovers"])
 
 NOT_FOUND = "handover not found"
+NO_APPLICATION = "this handover holds no application"
 
 
 def _http(exc: ServiceError) -> HTTPException:
@@ -183,6 +187,52 @@ def read_transcript(
         events=events,
         consent_covers=handover.consent_covers_destination,
     )
+
+
+@router.get(
+    "/{handover_id}/application/export",
+    response_model=ApplicationExport,
+    responses={
+        403: {"description": "consent does not cover the caller's organisation (withheld)"},
+        404: {"description": "no such handover for the caller, or it holds no application"},
+    },
+)
+def export_application(
+    request: Request,
+    handover: OwnHandover,
+    session: SessionDep,
+    principal: StaffPrincipal,
+    directory: DirectoryDep,
+    catalogue: CatalogueDep,
+) -> ApplicationExport:
+    """The pre-filled application, for the organisation to continue it behind DigiD: where the
+    municipality has an Objects API, the ProductAanvraag object Open Formulieren would register
+    (``bsn`` empty) and the "verder met DigiD" link; otherwise a JSON envelope with the values,
+    their JSON Schema and metadata. Nothing is registered or sent: this is what would be.
+    Read like the handover itself (same organisation, audited); while consent does not cover
+    the organisation it is refused with the detail's withheld message."""
+    if not handover.consent_covers_destination:
+        raise refuse(
+            session,
+            request,
+            actor=principal.actor,
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=handovers.WITHHELD_SUMMARY,
+        )
+    if handover.application is None:
+        raise refuse(
+            session,
+            request,
+            actor=principal.actor,
+            status_code=status.HTTP_404_NOT_FOUND,
+            detail=NO_APPLICATION,
+        )
+    result = application_export.export(handover, directory=directory, catalogue=catalogue)
+    audit.record_application_export(
+        session, actor=principal.actor, handover_id=str(handover.id), export_format=result.format
+    )
+    session.commit()
+    return result
 
 
 @router.patch(

@@ -100,6 +100,12 @@ def _routes(world: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None
         ("GET", f"/api/v1/handovers/{peel_id}", None, {"peel61": 200, "helmond": 404}),
         ("GET", f"/api/v1/handovers/{peel_id}/transcript", None, {"peel61": 200, "helmond": 404}),
         (
+            "GET",
+            f"/api/v1/handovers/{peel_id}/application/export",
+            None,
+            {"peel61": 200, "helmond": 404},
+        ),
+        (
             "POST",
             f"/api/v1/handovers/{peel_id}/notes",
             {"text": "gebeld"},

@@ -154,6 +154,93 @@ def test_loading_is_cached_per_resolved_path(data_copy: Path) -> None:
     assert load_directory(data_copy) is not first
 
 
+# --- where pre-filled applications go (aanvraag:) ---------------------------------------------
+
+HELMOND_OBJECTTYPE = "https://objecttypen.helmond.example.nl/api/v2/objecttypes/"
+HELMOND_LINK = (
+    'digid_link: "https://formulieren.helmond.example.nl/{product}?initial_data_reference={uuid}"'
+)
+
+
+def test_helmond_and_alkmaar_have_example_aanvraag_configuration(directory: Directory) -> None:
+    configured = {
+        code: m.aanvraag for code, m in directory.municipalities.items() if m.aanvraag is not None
+    }
+    assert set(configured) == {"GM0794", "GM0361"}  # every other municipality: the envelope
+    assert all(config.example for config in configured.values())  # nothing verified
+    helmond = configured["GM0794"]
+    assert helmond.objecttype.startswith(HELMOND_OBJECTTYPE) and helmond.type_version == 1
+    assert helmond.digid_url(product="melding-wmo", object_uuid="u-1") == (
+        "https://formulieren.helmond.example.nl/melding-wmo?initial_data_reference=u-1"
+    )
+    assert configured["GM0361"].digid_link is None
+    assert configured["GM0361"].digid_url(product="x", object_uuid="u") is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        (
+            HELMOND_OBJECTTYPE,
+            "http://objecttypen.helmond.example.nl/api/v2/objecttypes/",
+            "municipalities[3].aanvraag.objects_api.objecttype",
+            "must be an https URL",
+        ),
+        (
+            "        type_version: 1\n",
+            "        type_version: 0\n",
+            "municipalities[3].aanvraag.objects_api.type_version",
+            "greater than or equal to 1",
+        ),
+        (
+            HELMOND_LINK,
+            'digid_link: "https://formulieren.helmond.example.nl/{product}"',
+            "municipalities[3].aanvraag.digid_link",
+            "must contain {uuid}",
+        ),
+        (
+            HELMOND_LINK,
+            'digid_link: "https://formulieren.example.nl/{gemeente}?ref={uuid}"',
+            "municipalities[3].aanvraag.digid_link",
+            "unknown placeholder(s) gemeente",
+        ),
+        (
+            HELMOND_LINK,
+            'digid_link: "https://formulieren.example.nl/?ref={uuid"',
+            "municipalities[3].aanvraag.digid_link",
+            "not a valid template",
+        ),
+        (
+            "      example: true\n\n  - code: GM1659",
+            "      example: false\n\n  - code: GM1659",
+            "municipalities[3].aanvraag",
+            "example: false needs a source",
+        ),
+    ],
+)
+def test_a_broken_aanvraag_block_names_the_field(
+    data_copy: Path, old: str, new: str, field: str, message: str
+) -> None:
+    _edit(data_copy, "peelland.yml", old, new)
+    with pytest.raises(DirectoryError) as err:
+        load_directory(data_copy)
+    assert (err.value.file, err.value.field) == ("peelland.yml", field)
+    assert message in err.value.message
+
+
+def test_a_verified_aanvraag_block_keeps_its_sources(data_copy: Path) -> None:
+    _edit(
+        data_copy,
+        "peelland.yml",
+        "      example: true\n\n  - code: GM1659",
+        "      example: false\n      source: {title: Helmond, url: 'https://www.helmond.nl'}\n"
+        "      checked: 2026-12-02\n\n  - code: GM1659",
+    )
+    config = load_directory(data_copy).municipalities["GM0794"].aanvraag
+    assert config is not None and config.example is False
+    assert [s.url for s in config.sources] == ["https://www.helmond.nl"]
+
+
 # --- malformed configuration ------------------------------------------------------------------
 
 

@@ -48,6 +48,22 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVICE_TOKEN = "browser-test-service-token-0123456789"
+APPLICATION_FIELDS = {
+    "naam": "Jan Jansen",
+    "geboortedatum": "1988-03-15",
+    "adres": {"postcode": "5701 AB", "huisnummer": 12, "toevoeging": "a"},
+    "huishouden": {
+        "partner": True,
+        "kinderen": 2,
+        "leeftijden_kinderen": [4, 7],
+        "andere_volwassenen": 0,
+    },
+    "inkomen": ["geen"],
+    "woonlasten": None,
+    "contactvoorkeur": "phone",
+    "contactmoment": "morgen na 14 uur",
+    "gemeente": "Helmond",
+}
 
 
 def _browser_required() -> bool:
@@ -186,7 +202,10 @@ def test_every_staff_form_works_in_chromium(
 
     created = httpx.post(
         f"{live_app.url}/api/v1/handovers",
-        json=make_payload(summary="Inwoner is ontslagen en wil bijstand aanvragen."),
+        json=make_payload(
+            summary="Inwoner is ontslagen en wil bijstand aanvragen.",
+            application={"type": "bijstand", "fields": APPLICATION_FIELDS, "complete": False},
+        ),
         headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
         timeout=30,
     )
@@ -226,6 +245,36 @@ def test_every_staff_form_works_in_chromium(
             page.get_by_role("heading", name=f"Overdracht {handover['reference']}")
         ).to_be_visible()
         shot("b03_detail_new")
+
+        # 2b. The pre-filled application reads as a form: title, what is still to ask, Dutch
+        #     labels beside readable values; on a phone the labels stack above the values.
+        form = page.locator("#aanvraag")
+        expect(
+            form.get_by_role("heading", name="Melding levensonderhoud (bijstand)")
+        ).to_be_visible()
+        expect(form).to_contain_text(
+            "Niet compleet — de medewerker vraagt nog: Woonlasten per maand."
+        )
+        expect(form.locator("dt")).to_have_text(
+            ["Naam", "Geboortedatum", "Postcode en huisnummer", "Huishouden", "Inkomen",
+             "Woonlasten per maand", "Contact via", "Beste moment", "Gemeente"]
+        )  # fmt: skip
+        expect(form.locator("dd").nth(3)).to_have_text("met partner, 2 kinderen (4 en 7 jaar)")
+        label_box = form.locator("dt").first.bounding_box()
+        value_box = form.locator("dd").first.bounding_box()
+        assert label_box and value_box and value_box["x"] > label_box["x"]  # side by side
+        form.screenshot(path=str(SCREENS / "b03b_application_form.png"))
+        page.set_viewport_size({"width": 375, "height": 740})
+        label_box = form.locator("dt").first.bounding_box()
+        value_box = form.locator("dd").first.bounding_box()
+        assert label_box and value_box and value_box["y"] > label_box["y"]  # stacked
+        # nothing wider than the phone (the note and return text areas were, before)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot("b03c_detail_mobile")
+        page.emulate_media(media="print")
+        shot("b03d_detail_print")
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 1280, "height": 720})
 
         # 3. Claim it, 4. move it to "in behandeling".
         page.get_by_role("button", name="Oppakken").click()

@@ -130,6 +130,105 @@ def test_detail_is_escaped_redacted_and_audited(
     assert actions == {"handover.read", "transcript.read"}
 
 
+APPLICATION_SECTION_RE = re.compile(r'<section id="aanvraag".*?</section>', re.S)
+ROW_RE = re.compile(r"<div><dt>(.*?)</dt><dd>(.*?)</dd></div>", re.S)
+
+
+def _application_section(page: str) -> str:
+    match = APPLICATION_SECTION_RE.search(page)
+    assert match, "no application section on the page"
+    return match.group(0)
+
+
+def test_the_application_is_a_readable_form_with_what_is_still_to_ask(
+    client: TestClient, peel_headers: Headers, create_handover: Create
+) -> None:
+    fields = {
+        "kosten_omschrijving": "een wasmachine <b>nu</b> & snel",
+        "kosten_bedrag": None,
+        "naam": "Jan Jansen",
+        "geboortedatum": "1988-03-15",
+        "adres": {"postcode": "5701 AB", "huisnummer": 12, "toevoeging": None},
+        "huishouden": {
+            "partner": False,
+            "kinderen": 1,
+            "leeftijden_kinderen": [4],
+            "andere_volwassenen": 0,
+        },
+        "inkomen": ["bijstand", "alimentatie"],
+        "contactvoorkeur": "whatsapp",
+        "contactmoment": None,
+        "telefoonnummer": "06-12345678",
+    }
+    handover = create_handover(
+        application={"type": "bijzondere_bijstand", "fields": fields, "complete": False}
+    )
+    login(client, peel_headers)
+    section = _application_section(client.get(f"/staff/handovers/{handover['id']}").text)
+    assert '<h2 id="aanvraag-titel">Aanvraag bijzondere bijstand</h2>' in section
+    assert "Niet compleet — de medewerker vraagt nog: Bedrag, Beste moment." in section
+    rows = ROW_RE.findall(section)
+    assert rows == [
+        ("Waarvoor", "een wasmachine &lt;b&gt;nu&lt;/b&gt; &amp; snel"),  # user data: escaped
+        ("Bedrag", "niet ingevuld (weet de inwoner niet)"),
+        ("Naam", "Jan Jansen"),
+        ("Geboortedatum", "15 maart 1988"),
+        ("Postcode en huisnummer", "5701 AB 12"),
+        ("Huishouden", "zonder partner, 1 kind (4 jaar)"),
+        ("Inkomen", "bijstand, alimentatie"),
+        ("Contact via", "WhatsApp"),
+        ("Beste moment", "niet ingevuld (weet de inwoner niet)"),
+        ("Telefoonnummer", "06-12345678"),
+    ]
+    # no raw keys, JSON or Python reprs
+    for raw in ("kosten_omschrijving", "leeftijden_kinderen", "'postcode'", "{", "[", "None"):
+        assert raw not in section
+
+
+def test_a_complete_application_says_so(
+    client: TestClient, peel_headers: Headers, create_handover: Create
+) -> None:
+    fields = {"hulp_voor": "ander", "hulpvraag": "Mijn moeder komt de trap niet meer op."}
+    handover = create_handover(application={"type": "wmo", "fields": fields, "complete": True})
+    login(client, peel_headers)
+    section = _application_section(client.get(f"/staff/handovers/{handover['id']}").text)
+    assert "Melding Wmo (hulp en ondersteuning)" in section
+    assert "Compleet" in section and "vraagt nog" not in section
+    assert ("Voor wie", "voor iemand anders") in ROW_RE.findall(section)
+
+
+def test_an_older_application_with_only_municipality_and_phone_is_shown(
+    client: TestClient, peel_headers: Headers, create_handover: Create
+) -> None:
+    old = {"gemeente": "Helmond", "gemeentecode": "GM0794", "telefoonnummer": None}
+    handover = create_handover(application={"type": "bijstand", "fields": old, "complete": False})
+    login(client, peel_headers)
+    page = client.get(f"/staff/handovers/{handover['id']}")
+    assert page.status_code == 200
+    section = _application_section(page.text)
+    assert "Melding levensonderhoud (bijstand)" in section
+    assert ROW_RE.findall(section) == [
+        ("Gemeente", "Helmond"),
+        ("Gemeentecode", "GM0794"),
+        ("Telefoonnummer", "–"),
+    ]
+    assert "de medewerker vraagt nog: Naam, Geboortedatum, Postcode en huisnummer" in section
+
+
+def test_no_application_section_while_consent_withholds_it(
+    client: TestClient,
+    peel_headers: Headers,
+    service_headers: Headers,
+    create_handover: Create,
+) -> None:
+    handover = create_handover()
+    client.post(f"/api/v1/handovers/{handover['id']}/consent-withdrawal", headers=service_headers)
+    login(client, peel_headers)
+    page = client.get(f"/staff/handovers/{handover['id']}").text
+    assert 'id="aanvraag"' not in page and "woonsituatie" not in page
+    assert "aanvraag en gesprek zijn" in page  # the page says why
+
+
 def test_other_organisation_gets_404(
     client: TestClient, helmond_headers: Headers, create_handover: Create
 ) -> None:
