@@ -357,32 +357,6 @@ def extract_answer(
     return {field.slot: None}
 
 
-def extract_regeling(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
-    """The answer to "Wat wilt u aanvragen?"; "iets anders" makes it a plain handover."""
-    text = latest_text(tracker)
-    if latest_intent(tracker) == "crisis":
-        return {}
-    options = {key: (r.label, *r.words) for key, r in catalogue().regelingen.items()}
-    found = parsers.parse_choice(text, options)
-    if found.ok:
-        return {TYPE_SLOT: found.value, "regeling": found.value}
-    reply = read_reply(text, latest_intent(tracker))
-    if reply.kind is Kind.STOP:
-        return {"handover_cancelled": True}
-    if parsers.is_skip(text) or reply.kind is Kind.NO or "anders" in text.lower():
-        dispatcher.utter_message(
-            text="Goed. Dan vraag ik alleen wat nodig is om een medewerker contact met u te "
-            "laten opnemen."
-        )
-        return {WANTED_SLOT: False}
-    dispatcher.utter_message(
-        **choice_message(
-            "Kies een van deze, of typ 'iets anders'.", regeling_choices(), channel_of(tracker)
-        )
-    )
-    return {TYPE_SLOT: None}
-
-
 def extract_confirmation(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
     """The answer to the summary: yes; or what is wrong (asked again); or the new value."""
     text = latest_text(tracker)

@@ -21,9 +21,10 @@ from actions.application import (
     WANTED_SLOT,
     catalogue,
     parse,
+    regeling_choices,
 )
-from actions.channels import channel_of
-from actions.replies import asks_to_apply, best_time_hint, forbids_calls
+from actions.channels import channel_of, choice_message
+from actions.replies import Kind, asks_to_apply, best_time_hint, forbids_calls, read_reply
 from actions.signals import SERVICE_FOR_REGELING, latest_intent, latest_text
 from actions.transcript import user_messages
 from applications import parsers
@@ -93,12 +94,20 @@ def start_application(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
             "U kunt altijd 'stop' typen."
         )
         return [SlotSet(WANTED_SLOT, True), SlotSet(TYPE_SLOT, None)]
-    told = told_before(tracker, regeling)
-    title = catalogue().regeling(regeling).title.lower()
     intro = (
-        f"Goed, ik zet uw {title} klaar. Ik stel een paar korte vragen, één voor één. "
-        "Daarna ziet u alles nog een keer. U kunt altijd 'stop' typen."
+        f"Goed, ik zet uw {catalogue().regeling(regeling).title.lower()} klaar. Ik stel een "
+        "paar korte vragen, één voor één. Daarna ziet u alles nog een keer. U kunt altijd "
+        "'stop' typen."
     )
+    return application_chosen(dispatcher, tracker, regeling, intro)
+
+
+def application_chosen(
+    dispatcher: CollectingDispatcher, tracker: Tracker, regeling: str, intro: str
+) -> list[EventType]:
+    """The regeling is known (named, or chosen at "Wat wilt u aanvragen?"): what the
+    conversation already told is taken over, and the resident hears which of it."""
+    told = told_before(tracker, regeling)
     if told:
         labels = [catalogue().fields[name].label.lower() for name in told]
         intro += f" Wat u al vertelde ({', '.join(labels)}) hoeft u niet opnieuw te zeggen."
@@ -246,3 +255,32 @@ def _moment(tracker: Tracker, texts: list[str]) -> str | None:
         return None
     result = parse(catalogue().fields["contactmoment"], str(said))
     return str(result.value) if result.ok else None
+
+
+def extract_regeling(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    """The answer to "Wat wilt u aanvragen?"; "iets anders" makes it a plain handover."""
+    text = latest_text(tracker)
+    if latest_intent(tracker) == "crisis":
+        return {}
+    options = {key: (r.label, *r.words) for key, r in catalogue().regelingen.items()}
+    found = parsers.parse_choice(text, options)
+    if found.ok:
+        chosen = application_chosen(
+            dispatcher, tracker, str(found.value), "Goed. Dan stel ik de vragen daarvoor."
+        )
+        return {e["name"]: e["value"] for e in chosen}
+    reply = read_reply(text, latest_intent(tracker))
+    if reply.kind is Kind.STOP:
+        return {"handover_cancelled": True}
+    if parsers.is_skip(text) or reply.kind is Kind.NO or "anders" in text.lower():
+        dispatcher.utter_message(
+            text="Goed. Dan vraag ik alleen wat nodig is om een medewerker contact met u te "
+            "laten opnemen."
+        )
+        return {WANTED_SLOT: False}
+    dispatcher.utter_message(
+        **choice_message(
+            "Kies een van deze, of typ 'iets anders'.", regeling_choices(), channel_of(tracker)
+        )
+    )
+    return {TYPE_SLOT: None}

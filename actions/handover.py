@@ -21,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import application
+from actions.application_start import extract_regeling
 from actions.channels import TEXT_ONLY, YES_NO, channel_of, choice_message
 from actions.clients.handover_api import (
     HandoverApiClient,
@@ -291,7 +292,7 @@ class ValidateHandoverForm(FormValidationAction):
                 return {}
             return await super()._extract_slot(slot_name, dispatcher, tracker, domain)
         if slot_name == application.TYPE_SLOT:
-            return application.extract_regeling(dispatcher, tracker)
+            return extract_regeling(dispatcher, tracker)
         if slot_name == application.CONFIRM_SLOT:
             return application.extract_confirmation(dispatcher, tracker)
         field = application.field_of_slot(tracker, slot_name)

@@ -552,3 +552,12 @@ async def test_the_help_named_in_a_wmo_request_is_not_asked_again(fake_api) -> N
     driver._apply(start_handover(dispatcher, tracker))
     assert driver.slots["aanvraag_hulpvraag"] == "een traplift"
     assert "waarmee hulp" in dispatcher.messages[0]["text"]
+
+
+async def test_a_regeling_chosen_later_still_takes_over_what_was_told(fake_api, driver) -> None:
+    await driver.start("ik wil iets aanvragen, mijn kinderen willen op zwemles")
+    assert driver.asked == "aanvraag_type"
+    await driver.say("een minimaregeling")
+    assert driver.slots["aanvraag_type"] == "minimaregeling"
+    assert driver.slots["aanvraag_activiteit"] == "zwemles"
+    assert "hoeft u niet opnieuw te zeggen" in " ".join(driver.said[-2:])
