@@ -46,6 +46,12 @@ _WRONG = re.compile(
     r"\b(?:klopt (?:niet|nie)|kloppen niet|(?:is |was )?(?:fout|verkeerd)|"
     r"aanpassen|wijzigen|veranderen|verbeteren|anders zijn|moet (?:anders|zijn))\b"
 )
+# "laat maar, ik bel zelf wel": the resident quits the application ("nee" alone is not
+# quitting: it may answer "Dreigt er iets?").
+_QUIT = re.compile(
+    r"^\s*(?:laat (?:ook |het )?maar|ik (?:wil )?stop|ik hoef (?:het )?niet meer|"
+    r"nee,? toch niet|vergeet het|ik wil niet meer verder)\b"
+)
 _WHY = re.compile(r"\b(?:waarom|waar(?:voor| voor) (?:is|heeft|heb|hebben)|wat moet u)\b")
 # Only these are not the same as the ones the form itself already asks (gemeente, telefoon).
 PSEUDO_FIELDS = {
@@ -343,7 +349,7 @@ def extract_answer(
             "Typ dan 'stop'."
         )
         return {field.slot: None}
-    if read_reply(text, latest_intent(tracker)).kind is Kind.STOP:
+    if read_reply(text, latest_intent(tracker)).kind is Kind.STOP or _QUIT.search(text.lower()):
         return {"handover_cancelled": True}
     if _WHY.search(text.lower()) and is_question(text):
         dispatcher.utter_message(text=f"{field.why} Uw gegevens gaan alleen naar uw gemeente.")

@@ -561,3 +561,12 @@ async def test_a_regeling_chosen_later_still_takes_over_what_was_told(fake_api, 
     assert driver.slots["aanvraag_type"] == "minimaregeling"
     assert driver.slots["aanvraag_activiteit"] == "zwemles"
     assert "hoeft u niet opnieuw te zeggen" in " ".join(driver.said[-2:])
+
+
+@pytest.mark.parametrize("text", ["laat maar, ik bel zelf wel", "ik stop ermee", "vergeet het"])
+async def test_quitting_in_own_words_ends_it(fake_api, driver, text) -> None:
+    await _at_name(driver)
+    await driver.say("Jan")
+    await driver.say(text)
+    assert driver.asked is None and fake_api.requests == []
+    assert "Er is niets doorgegeven" in " ".join(driver.said[-2:])

@@ -58,6 +58,7 @@ PATTERN_MINIMUMS: dict[str, int] = {
     "crisis_follow_up": 14,
     "consent_privacy": 8,
     "tone_repetition": 10,
+    "applications": 10,
 }
 MINIMUM_CONVERSATIONS = 80
 CHANNELS = ("web", "sms", "whatsapp")
@@ -157,6 +158,9 @@ class HandoverExpectation:
     - ``phone``: ``contact.phone``, compared digits only.
     - ``transcript_not_says``: in no event of the transcript (redacted and full view).
     - ``consent_withdrawn``: ``consent.withdrawn_at`` is set (true) or not (false).
+    - ``application``: ``{type, complete, fields}``; ``type`` and ``complete`` are compared as
+      given, and each field listed must have exactly this (JSON) value; fields not listed are
+      not checked. ``application: none`` expects no application.
     The handover's ``channel`` must always be the conversation's channel.
     """
 
@@ -171,6 +175,7 @@ class HandoverExpectation:
     phone: str | None = None
     transcript_not_says: tuple[str, ...] = ()
     consent_withdrawn: bool | None = None
+    application: Mapping[str, Any] | str | None = None
 
 
 @dataclass(frozen=True)
@@ -381,7 +386,20 @@ def parse_handover(data: Any, where: str, organisations: set[str] | None) -> Han
             values[key] = _strings(data[key], f"{where}.{key}")
     if "consent_withdrawn" in data:
         values["consent_withdrawn"] = _bool(data["consent_withdrawn"], f"{where}.consent_withdrawn")
+    if "application" in data:
+        values["application"] = _application(data["application"], f"{where}.application")
     return HandoverExpectation(**values)
+
+
+def _application(data: Any, where: str) -> Mapping[str, Any] | str:
+    if data == NO_CRISIS:  # "none": no application expected
+        return NO_CRISIS
+    _check_keys(data, ("type", "complete", "fields"), ("type",), where)
+    if "complete" in data:
+        _bool(data["complete"], f"{where}.complete")
+    if not isinstance(data.get("fields", {}), dict):
+        raise SuiteError(f"{where}.fields: must be a mapping of field name to value")
+    return dict(data)
 
 
 def parse_conversation(
@@ -652,12 +670,37 @@ def check_handover(
             problems.append(
                 ("consent_withdrawn", f"expected {expect.consent_withdrawn}, got {withdrawn}")
             )
+    if expect.application is not None:
+        problems.extend(_check_application(expect.application, handover.get("application")))
     if expect.transcript_not_says:
         for view, texts in (transcripts or {}).items():
             joined = normalise("\n".join(texts))
             found = [item for item in expect.transcript_not_says if normalise(item) in joined]
             if found:
                 problems.append(("transcript_not_says", f"{view} transcript contains {found}"))
+    return problems
+
+
+def _check_application(
+    expect: Mapping[str, Any] | str, application: Mapping[str, Any] | None
+) -> list[tuple[str, str]]:
+    if expect == NO_CRISIS:
+        return [] if application is None else [("application", f"expected none: {application}")]
+    assert isinstance(expect, Mapping)
+    if application is None:
+        return [("application", "expected an application, the handover has none")]
+    problems = []
+    for key in ("type", "complete"):
+        if key in expect and application.get(key) != expect[key]:
+            problems.append(
+                (f"application.{key}", f"expected {expect[key]!r}, got {application.get(key)!r}")
+            )
+    got = application.get("fields") or {}
+    for name, value in (expect.get("fields") or {}).items():
+        if got.get(name) != value:
+            problems.append(
+                (f"application.fields.{name}", f"expected {value!r}, got {got.get(name)!r}")
+            )
     return problems
 
 
@@ -847,6 +890,8 @@ def _check_handover_through_api(
                 Failure(None, "handover", f"{result.reference} is not in {organisation}'s list")
             )
             return
+        if expect.application is not None and "application" not in handover:
+            handover = _request("GET", f"{api_url}/api/v1/handovers/{handover['id']}", token=token)
         result.handover = handover
         transcripts = (
             transcript_texts(api_url, token, str(handover["id"]))
