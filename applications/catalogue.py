@@ -29,25 +29,13 @@ from typing import Any
 
 import yaml
 
+from applications.parsers import MONTH_NAMES
+
 KINDS = frozenset(
     {"name", "date_of_birth", "address", "household", "amount", "text", "choice", "choices"}
     | {"moment"}
 )
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "data" / "applications.yml"
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 
 @dataclass(frozen=True)
@@ -227,7 +215,7 @@ def render_date(value: Any) -> str:
         day = date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def render_address(value: dict[str, Any]) -> str:

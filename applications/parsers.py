@@ -495,7 +495,7 @@ def is_skip(text: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 _DOB_EXAMPLE = "Typ uw geboortedatum als dag-maand-jaar, bijvoorbeeld 15-3-1988."
-_MONTH_NAMES = (
+MONTH_NAMES = (
     "januari",
     "februari",
     "maart",
@@ -509,7 +509,7 @@ _MONTH_NAMES = (
     "november",
     "december",
 )
-_MONTHS: dict[str, int] = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+_MONTHS: dict[str, int] = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
 _MONTH_ABBREVIATIONS = {
     "jan": 1,
     "feb": 2,
@@ -627,7 +627,7 @@ def parse_date_of_birth(text: str, today: date) -> Parsed[date]:
     if not candidates:
         shown_year = years[-1] if len(years) > 1 else years[0]
         raise _Refusal(
-            f"De datum {day} {_MONTH_NAMES[month - 1]} {shown_year} bestaat niet. "
+            f"De datum {day} {MONTH_NAMES[month - 1]} {shown_year} bestaat niet. "
             "Kijkt u nog even? Bijvoorbeeld: 15-3-1988."
         )
     born = next(
@@ -1474,7 +1474,7 @@ def _format_time(value: time) -> str:
 def _format_day(day: date, today: date) -> str:
     """'dinsdag 8 december'; with the year only when it is not this year's."""
     year = "" if day.year == today.year else f" {day.year}"
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]}{year}"
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]}{year}"
 
 
 def _weekday(word: str) -> tuple[int, str | None] | None:
