@@ -273,3 +273,23 @@ def contract_dir() -> Path:
 @pytest.fixture
 def make_payload() -> Callable[..., dict[str, Any]]:
     return payload
+
+
+# A bijstand application as the assistant hands it over (stored shapes of
+# applications/catalogue.py; woonlasten skipped). Tests copy it and change what they need.
+BIJSTAND_APPLICATION_FIELDS: dict[str, Any] = {
+    "naam": "Jan Jansen",
+    "geboortedatum": "1988-03-15",
+    "adres": {"postcode": "5701 AB", "huisnummer": 12, "toevoeging": "a"},
+    "huishouden": {
+        "partner": True,
+        "kinderen": 2,
+        "leeftijden_kinderen": [4, 7],
+        "andere_volwassenen": 0,
+    },
+    "inkomen": ["geen"],
+    "woonlasten": None,
+    "contactvoorkeur": "phone",
+    "contactmoment": "morgen na 14 uur",
+    "gemeente": "Helmond",
+}

@@ -20,6 +20,7 @@ from handover_api.services.applications import (
     strip_bsns,
     view,
 )
+from tests.handover_api.conftest import BIJSTAND_APPLICATION_FIELDS
 
 TOMORROW = (date.today() + timedelta(days=2)).isoformat()
 
@@ -280,20 +281,9 @@ def test_strip_bsns_has_no_recursion_limit() -> None:
 # --- the staff page's form ----------------------------------------------------------------------
 
 BIJSTAND = {
-    "naam": "Jan Jansen",
-    "geboortedatum": "1988-03-15",
-    "adres": {"postcode": "5701 AB", "huisnummer": 12, "toevoeging": "a"},
-    "huishouden": {
-        "partner": True,
-        "kinderen": 2,
-        "leeftijden_kinderen": [4, 7],
-        "andere_volwassenen": 0,
-    },
+    **BIJSTAND_APPLICATION_FIELDS,
     "inkomen": ["geen", "alimentatie"],
-    "woonlasten": None,
-    "contactvoorkeur": "phone",
     "contactmoment": None,
-    "gemeente": "Helmond",
 }
 
 

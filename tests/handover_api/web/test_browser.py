@@ -35,6 +35,7 @@ from handover_api.core.db import make_engine, make_session_factory
 from handover_api.main import create_app
 from handover_api.models import Handover, HandoverNote, StaffSession
 from handover_api.services import users
+from tests.handover_api.conftest import BIJSTAND_APPLICATION_FIELDS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCREENS = REPO_ROOT / "test-artifacts" / "screens"
@@ -48,22 +49,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVICE_TOKEN = "browser-test-service-token-0123456789"
-APPLICATION_FIELDS = {
-    "naam": "Jan Jansen",
-    "geboortedatum": "1988-03-15",
-    "adres": {"postcode": "5701 AB", "huisnummer": 12, "toevoeging": "a"},
-    "huishouden": {
-        "partner": True,
-        "kinderen": 2,
-        "leeftijden_kinderen": [4, 7],
-        "andere_volwassenen": 0,
-    },
-    "inkomen": ["geen"],
-    "woonlasten": None,
-    "contactvoorkeur": "phone",
-    "contactmoment": "morgen na 14 uur",
-    "gemeente": "Helmond",
-}
+APPLICATION_FIELDS = BIJSTAND_APPLICATION_FIELDS
 
 
 def _browser_required() -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from handover_api.models import AuditLog, Handover
 from handover_api.services import handovers as handover_service
 from handover_api.services.application_export import OBJECT_NAMESPACE
+from tests.handover_api.conftest import BIJSTAND_APPLICATION_FIELDS
 
 URL = "/api/v1/handovers"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -27,20 +28,7 @@ Create = Callable[..., dict[str, Any]]
 Headers = dict[str, str]
 
 BIJSTAND_FIELDS: dict[str, Any] = {
-    "naam": "Jan Jansen",
-    "geboortedatum": "1988-03-15",
-    "adres": {"postcode": "5701 AB", "huisnummer": 12, "toevoeging": "a"},
-    "huishouden": {
-        "partner": True,
-        "kinderen": 2,
-        "leeftijden_kinderen": [4, 7],
-        "andere_volwassenen": 0,
-    },
-    "inkomen": ["geen"],
-    "woonlasten": None,  # skipped
-    "contactvoorkeur": "phone",
-    "contactmoment": "morgen na 14 uur",
-    "gemeente": "Helmond",
+    **BIJSTAND_APPLICATION_FIELDS,
     "gemeentecode": "GM0794",
     "telefoonnummer": "06-12345678",
 }
