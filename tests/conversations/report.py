@@ -130,6 +130,7 @@ def summary(results: Sequence[ConversationResult], verbose: bool = False) -> str
         if pattern == "overall":
             lines.append("-" * 44)
         lines.append(f"{pattern:<26} {passed:>3}/{total:<3} {100 * passed / total:5.1f}%")
+    lines += latency_lines(results)
     failing = [r for r in results if not r.passed]
     if failing:
         lines += ["", f"Failing conversations ({len(failing)})", "----------------------"]
@@ -149,6 +150,31 @@ def summary(results: Sequence[ConversationResult], verbose: bool = False) -> str
             f"  handover: {f.expectation}: {f.detail}" for f in result.failures if f.turn is None
         )
     return "\n".join(lines)
+
+
+def latency_lines(results: Sequence[ConversationResult]) -> list[str]:
+    """Reply time per turn (REST channel, whole stack), per pattern and overall."""
+    lines = [
+        "",
+        "Reply time per turn (p50 / p95 / max, ms)",
+        "-----------------------------------------",
+    ]
+    groups = {
+        p: [s for r in results if r.conversation.pattern == p for s in r.seconds]
+        for p in PATTERN_MINIMUMS
+    }
+    groups["overall"] = [s for r in results for s in r.seconds]
+    for name, seconds in groups.items():
+        if not seconds:
+            continue
+        ordered = sorted(seconds)
+        p50 = ordered[len(ordered) // 2]
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        lines.append(
+            f"{name:<26} {1000 * p50:5.0f} / {1000 * p95:5.0f} / {1000 * ordered[-1]:5.0f}"
+            f"  ({len(ordered)} turns)"
+        )
+    return lines
 
 
 def to_json(results: Sequence[ConversationResult]) -> dict[str, object]:

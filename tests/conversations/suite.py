@@ -747,6 +747,7 @@ class ConversationResult:
     reference: str | None = None
     handover: dict[str, Any] | None = None
     handover_checked: bool = False
+    seconds: list[float] = field(default_factory=list)  # per turn: message sent -> reply
 
     @property
     def passed(self) -> bool:
@@ -857,11 +858,13 @@ def run_conversation(
     result = ConversationResult(conversation=conversation, sender=sender)
     previous: BotReply | None = None
     for i, turn in enumerate(conversation.turns, 1):
+        started = time.perf_counter()
         try:
             reply = BotReply(tuple(send(sender, turn.user, conversation.channel)))
         except (OSError, ValueError) as exc:  # URLError/HTTPError are OSErrors
             result.failures.append(Failure(i, "send", f"{type(exc).__name__}: {exc}"))
             return result
+        result.seconds.append(time.perf_counter() - started)
         result.replies.append(reply)
         expect = turn.expect.merged(conversation.every_turn)
         for name, detail in evaluate(expect, reply, conversation.channel, previous):
