@@ -90,7 +90,7 @@ class HandoverRequest(TypedDict):
 def request_schema() -> dict[str, Any]:
     """The contract's handover schema, as a request: without the fields the API sets, with
     the transcript the request carries."""
-    schema = copy.deepcopy(json.loads(CONTRACT_SCHEMA.read_text(encoding="utf-8")))
+    schema: dict[str, Any] = copy.deepcopy(json.loads(CONTRACT_SCHEMA.read_text(encoding="utf-8")))
     schema["required"] = [f for f in schema["required"] if f not in SET_BY_THE_API]
     for name in SET_BY_THE_API:
         schema["properties"].pop(name, None)

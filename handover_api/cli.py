@@ -23,6 +23,8 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from actions.handover_request import HandoverRequest, LifeDomain, request_problems
+from common.references import reference_from
 from handover_api.core.config import Settings, describe_errors, get_settings
 from handover_api.core.db import make_engine, make_session_factory
 from handover_api.models import ROLES, ApiToken, StaffUser, utcnow
@@ -65,74 +67,88 @@ def _session(settings: Settings) -> Session:
 
 
 def _demo_payload(organisation: str, index: int) -> HandoverCreate:
+    """A demo handover as the assistant would send it: the one request type of the action
+    side (actions/handover_request.py), checked against the contract like the assistant's."""
     now = datetime.now(UTC)
     regional = organisation == "peel61"
-    return HandoverCreate.model_validate(
-        {
-            "conversation_id": f"demo-{organisation}-{index}",
-            "channel": "web",
-            "priority": "urgent" if index == 1 and not regional else "normal",
-            "municipality": {"code": "GM0794", "name": "Helmond"},
-            "destination": {
-                "level": "regional" if regional else "local",
-                "organisation": organisation,
-                "team": "werk-inkomen" if regional else "wijkteam",
-                "reason": "Vraag over bijstand: werk en inkomen is regionaal belegd."
-                if regional
-                else "Meerdere leefgebieden: regie ligt bij het lokale team.",
-            },
-            "life_domains": [
-                {"code": "inkomen", "evidence": ["ik heb geen inkomen meer"]},
-                *(
-                    []
-                    if regional
-                    else [{"code": "schulden", "evidence": ["de deurwaarder staat voor de deur"]}]
-                ),
-            ],
-            "multi_problem": not regional,
-            "crisis": None,
-            "summary": (
-                "Inwoner (demo) heeft geen inkomen meer na ontslag en wil bijstand aanvragen."
-                if regional
-                else "Inwoner (demo) heeft schulden en geen inkomen; wil hulp bij geldzaken."
-            ),
-            "application": {
-                "type": "bijstand",
-                "fields": {"woonsituatie": "alleen"},
-                "complete": False,
-            }
+    domains: list[LifeDomain] = [{"code": "inkomen", "evidence": ["ik heb geen inkomen meer"]}]
+    if not regional:
+        domains.append({"code": "schulden", "evidence": ["de deurwaarder staat voor de deur"]})
+    request: HandoverRequest = {
+        "reference": reference_from(f"demo-{organisation}-{index}"),
+        "conversation_id": f"demo-{organisation}-{index}",
+        "channel": "web",
+        "priority": "urgent" if index == 1 and not regional else "normal",
+        "municipality": {"code": "GM0794", "name": "Helmond"},
+        "destination": {
+            "level": "regional" if regional else "local",
+            "organisation": organisation,
+            "team": "werk-inkomen" if regional else "wijkteam",
+            "reason": "Vraag over bijstand: werk en inkomen is regionaal belegd."
             if regional
-            else None,
-            "contact": {
-                "name": "Demo Inwoner",
-                "phone": "06-12345678",
-                "email": None,
-                "preferred": "phone",
-                "best_time": "ochtend",
+            else "Meerdere leefgebieden: regie ligt bij het lokale team.",
+        },
+        "life_domains": domains,
+        "multi_problem": not regional,
+        "crisis": None,
+        "summary": (
+            "Inwoner (demo) heeft geen inkomen meer na ontslag en wil bijstand aanvragen."
+            if regional
+            else "Inwoner (demo) heeft schulden en geen inkomen; wil hulp bij geldzaken."
+        ),
+        "application": {
+            "type": "bijstand",
+            "fields": {
+                "naam": "Demo Inwoner",
+                "huishouden": {
+                    "partner": False,
+                    "kinderen": 0,
+                    "leeftijden_kinderen": [],
+                    "andere_volwassenen": 0,
+                },
+                "inkomen": ["geen"],
+                "contactvoorkeur": "phone",
+                "gemeente": "Helmond",
+                "gemeentecode": "GM0794",
+                "telefoonnummer": "0612345678",
             },
-            "consent": {"given": True, "at": now.isoformat(), "text_version": "demo-1"},
-            "transcript": [
-                {
-                    "event_id": "1",
-                    "sender": "user",
-                    "text": "Ik ben ontslagen en heb geen geld meer",
-                    "at": (now - timedelta(minutes=3)).isoformat(),
-                },
-                {
-                    "event_id": "2",
-                    "sender": "bot",
-                    "text": "Wat vervelend. In welke gemeente woont u?",
-                    "at": (now - timedelta(minutes=2)).isoformat(),
-                },
-                {
-                    "event_id": "3",
-                    "sender": "user",
-                    "text": "Helmond, bel me op 06-12345678",
-                    "at": (now - timedelta(minutes=1)).isoformat(),
-                },
-            ],
+            "complete": False,
         }
-    )
+        if regional
+        else None,
+        "contact": {
+            "name": "Demo Inwoner",
+            "phone": "06-12345678",
+            "email": None,
+            "preferred": "phone",
+            "best_time": "ochtend",
+        },
+        "consent": {"given": True, "at": now.isoformat(), "text_version": "demo-1"},
+        "transcript": [
+            {
+                "event_id": "1",
+                "sender": "user",
+                "text": "Ik ben ontslagen en heb geen geld meer",
+                "at": (now - timedelta(minutes=3)).isoformat(),
+            },
+            {
+                "event_id": "2",
+                "sender": "bot",
+                "text": "Wat vervelend. In welke gemeente woont u?",
+                "at": (now - timedelta(minutes=2)).isoformat(),
+            },
+            {
+                "event_id": "3",
+                "sender": "user",
+                "text": "Helmond, bel me op 06-12345678",
+                "at": (now - timedelta(minutes=1)).isoformat(),
+            },
+        ],
+    }
+    problems = request_problems(request)
+    if problems:  # a demo that breaks the contract is a bug in this file
+        raise ValueError(f"demo handover breaks the contract: {problems}")
+    return HandoverCreate.model_validate(request)
 
 
 @dataclass(frozen=True, slots=True)
