@@ -212,7 +212,8 @@ def test_an_application_arrives_complete_with_every_field(
     replies = _talk(chat, case.turns)
     transcript = "\n---\n".join(f"> {t}\n{r}" for t, r in zip(case.turns, replies, strict=True))
     assert "Goed, ik zet uw" in replies[0], transcript
-    assert "Dit heb ik genoteerd" in replies[-2], transcript
+    assert "Dit heb ik genoteerd" in replies[-3], transcript  # the summary, then consent
+    assert "Mag ik dit delen?" in replies[-2], transcript
     match = REFERENCE.search(replies[-1])
     assert match, transcript
     token = staff_token(stack, f"e2e-{case.regeling}", case.organisation)
