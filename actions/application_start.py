@@ -24,7 +24,10 @@ from actions.application import (
     regeling_choices,
 )
 from actions.channels import channel_of, choice_message
+from actions.municipality import known_municipality, municipality_from_message
+from actions.regions import load_regions
 from actions.replies import Kind, asks_to_apply, best_time_hint, forbids_calls, read_reply
+from actions.routing import route_for, who_receives
 from actions.signals import SERVICE_FOR_REGELING, latest_intent, latest_text
 from actions.transcript import user_messages
 from applications import parsers
@@ -94,12 +97,28 @@ def start_application(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
             "U kunt altijd 'stop' typen."
         )
         return [SlotSet(WANTED_SLOT, True), SlotSet(TYPE_SLOT, None)]
+    title = catalogue().regeling(regeling).title.lower()
+    receiver = _receiver(tracker, regeling)
     intro = (
-        f"Goed, ik zet uw {catalogue().regeling(regeling).title.lower()} klaar. Ik stel een "
+        f"Goed, ik zet uw {title} klaar{f' voor {receiver}' if receiver else ''}. Ik stel een "
         "paar korte vragen, één voor één. Daarna ziet u alles nog een keer. U kunt altijd "
         "'stop' typen."
     )
     return application_chosen(dispatcher, tracker, regeling, intro)
+
+
+def _receiver(tracker: Tracker, regeling: str) -> str | None:
+    """Who will receive the application, when the municipality is already known: the
+    resident hears it at once (the consent question names it again)."""
+    regions = load_regions()
+    municipality = known_municipality(tracker, regions) or municipality_from_message(
+        tracker, regions
+    )
+    if municipality is None:
+        return None
+    with_regeling = tracker.copy()
+    with_regeling.slots["regeling"] = regeling
+    return who_receives(route_for(with_regeling, regions, municipality.code))
 
 
 def application_chosen(

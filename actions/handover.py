@@ -37,7 +37,7 @@ from actions.outbox import Outbox, deliver_due, ensure_retry_loop
 from actions.pending import clear
 from actions.privacy_requests import bsn_notice
 from actions.process_questions import answer_process_question
-from actions.regions import RegionConfig, load_regions
+from actions.regions import load_regions
 from actions.replies import (
     Kind,
     asks_erasure,
@@ -48,7 +48,14 @@ from actions.replies import (
     read_reply,
     safe_contact,
 )
-from actions.routing import SERVICE_FOR_REGELING, SERVICE_LABELS, Route, is_multi_problem, route
+from actions.routing import (
+    SERVICE_FOR_REGELING,
+    SERVICE_LABELS,
+    Route,
+    is_multi_problem,
+    route_for,
+    who_receives,
+)
 from actions.session import conversation_ref
 from actions.signals import accumulate_domains, latest_intent, latest_text, requested_service
 from actions.transcript import build_summary, transcript_events, user_messages
@@ -101,17 +108,6 @@ def _is_interruption(tracker: Tracker) -> bool:
     return intent in INTERRUPTIONS or intent.startswith("ask_")
 
 
-def route_for(tracker: Tracker, regions: RegionConfig) -> Route:
-    return route(
-        regions=regions,
-        municipality_code=tracker.get_slot("gemeente_code"),
-        service=requested_service(tracker),
-        domains=tracker.get_slot("leefgebieden") or [],
-        crisis_type=tracker.get_slot("crisis_type"),
-        urgent_signal=bool(tracker.get_slot("urgent_signal")),
-    )
-
-
 def end_of_handover(stopped: bool = False) -> list[EventType]:
     """Slot resets once a handover is sent, refused or stopped: consent is asked anew next time
     (it covers one handover), while what the resident told (municipality, phone) is kept.
@@ -149,15 +145,6 @@ SLOTS_BESIDE_THE_FORM = (
     "regeling",
 )
 CORRECTION_MARKERS = ("bedoel", "zei ik", "niet ", "moet zijn", "verkeerd", "sorry", "oeps")
-
-
-def who_receives(chosen: Route) -> str:
-    """'Senzer', or 'het sociaal team Helmond (Gemeente Helmond)': the organisation only when
-    the team's name does not already say it."""
-    team, organisation = chosen.team_name, chosen.organisation_name
-    if organisation.lower() in team.lower() or team.lower() in organisation.lower():
-        return team
-    return f"{team} ({organisation})"
 
 
 def _unanswered_question(tracker: Tracker, requested: str) -> bool:
@@ -201,17 +188,20 @@ class ValidateHandoverForm(FormValidationAction):
         bsn_notice(dispatcher, tracker)
         requested = tracker.get_slot("requested_slot")
         # What the message says about the resident's life (e.g. "hulp bij mijn schulden" with
-        # "medewerker") decides where the handover goes: remembered before routing.
+        # "medewerker") decides where the handover goes: remembered before routing. An answer
+        # to an application question ("ziektewet" as income) is data, not a story: it does not
+        # turn an application into a multi-problem case.
+        answering = bool(requested) and application.answers_field(tracker, requested)
         domains, evidence = accumulate_domains(tracker)
         told: list[EventType] = []
-        if domains != (tracker.get_slot("leefgebieden") or []):
+        if not answering and domains != (tracker.get_slot("leefgebieden") or []):
             told = [SlotSet("leefgebieden", domains), SlotSet("leefgebied_bewijs", evidence)]
             tracker.slots.update({"leefgebieden": domains, "leefgebied_bewijs": evidence})
         text = latest_text(tracker)
         if requested and (asks_withdrawal(text) or asks_erasure(text)):
             # Before anything was shared: stopping is the withdrawal. Nothing is sent.
             return [*told, *_form_ends(requested), SlotSet("handover_cancelled", True)]
-        if requested and application.answers_field(tracker, requested):
+        if answering:
             # "ongeveer 3000 euro", "nee" at "Dreigt er iets?": an answer, whatever else the
             # words could also mean.
             return await self._run_form(dispatcher, tracker, domain, told)

@@ -13,10 +13,20 @@ municipality 3 working days for a first conversation then.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from actions.regions import Destination, RegionConfig
-from actions.signals import SERVICE_FOR_REGELING
+from rasa_sdk import Tracker
 
-__all__ = ["SERVICE_FOR_REGELING", "SERVICE_LABELS", "Route", "is_multi_problem", "route"]
+from actions.regions import Destination, RegionConfig
+from actions.signals import SERVICE_FOR_REGELING, requested_service
+
+__all__ = [
+    "SERVICE_FOR_REGELING",
+    "SERVICE_LABELS",
+    "Route",
+    "is_multi_problem",
+    "route",
+    "route_for",
+    "who_receives",
+]
 
 SERVICE_LABELS = {
     "information": "informatie en advies",
@@ -110,3 +120,27 @@ def _local(regions: RegionConfig, municipality_code: str, service: str) -> Desti
         return dest
     ref = municipality.local_team
     return regions.destination_for_team(ref.organisation, ref.team)
+
+
+def route_for(
+    tracker: Tracker, regions: RegionConfig, municipality_code: str | None = None
+) -> Route:
+    """The route of this conversation as it stands (the municipality from the slot unless
+    named)."""
+    return route(
+        regions=regions,
+        municipality_code=municipality_code or tracker.get_slot("gemeente_code"),
+        service=requested_service(tracker),
+        domains=tracker.get_slot("leefgebieden") or [],
+        crisis_type=tracker.get_slot("crisis_type"),
+        urgent_signal=bool(tracker.get_slot("urgent_signal")),
+    )
+
+
+def who_receives(chosen: Route) -> str:
+    """'Senzer', or 'het sociaal team Helmond (Gemeente Helmond)': the organisation only when
+    the team's name does not already say it."""
+    team, organisation = chosen.team_name, chosen.organisation_name
+    if organisation.lower() in team.lower() or team.lower() in organisation.lower():
+        return team
+    return f"{team} ({organisation})"

@@ -215,7 +215,7 @@ async def test_bijzondere_bijstand_for_a_washing_machine_reuses_what_was_told(
         regeling="bijzondere_bijstand",
         gemeente="Helmond",
     )
-    assert "aanvraag bijzondere bijstand klaar" in driver.said[0]
+    assert "aanvraag bijzondere bijstand klaar voor Senzer" in driver.said[0]
     assert "waarvoor" in driver.said[0] and "huishouden" in driver.said[0]
     # the municipality and the cost were told: the amount is the first question
     assert driver.asked == "aanvraag_kosten_bedrag"
@@ -570,3 +570,16 @@ async def test_quitting_in_own_words_ends_it(fake_api, driver, text) -> None:
     await driver.say(text)
     assert driver.asked is None and fake_api.requests == []
     assert "Er is niets doorgegeven" in " ".join(driver.said[-2:])
+
+
+async def test_an_answer_is_data_not_a_story_for_routing(fake_api, driver) -> None:
+    await _at_name(driver)
+    for answer in ("Jan", "1-3-1990", "5701 AB 12", "alleen"):
+        await driver.say(answer)
+    assert driver.asked == "aanvraag_inkomen"
+    # the detector reads 'ziektewet' as work/health; as an answer it is an income source
+    await driver.say(
+        "ziektewet", entities=[{"entity": "leefgebied", "value": "werk_opleiding", "start": 0}]
+    )
+    assert driver.slots["aanvraag_inkomen"] == ["uitkering_uwv"]
+    assert not driver.slots.get("leefgebieden")
