@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -44,7 +45,8 @@ PRIORITIES = ("normal", "urgent")
 CHANNELS = ("web", "sms", "whatsapp", "rest", "shell")
 LEVELS = ("regional", "local")
 SENDERS = ("user", "bot")
-ROLES = ("staff", "auditor")
+ROLES = ("staff", "reviewer", "auditor")
+CALL_OUTCOMES = ("bereikt", "niet_bereikt", "terugbellen")
 
 
 def utcnow() -> datetime:
@@ -134,6 +136,19 @@ class Handover(Base):
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
     return_reason: Mapped[str | None] = mapped_column(Text, default=None)
+
+    # The case worker who has the case (set by claiming, changed by reassigning in the team).
+    assigned_username: Mapped[str | None] = mapped_column(String(100), default=None, index=True)
+    assigned_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    assigned_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Service-level moments for the dashboard: first claim, first time the resident was reached.
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_contact_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Search and filter columns derived from the JSON on write: the phone number's last nine
+    # digits (so 06..., +316... and 00316... all match) and ",code,code," of the life domains.
+    search_phone: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
+    domain_codes: Mapped[str] = mapped_column(String(400), default="")
+
     returned_from_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("handovers.id", ondelete="SET NULL"), default=None, index=True
     )
@@ -157,6 +172,12 @@ class Handover(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="TranscriptEvent.id",
+    )
+    call_attempts: Mapped[list[CallAttempt]] = relationship(
+        back_populates="handover",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CallAttempt.at",
     )
 
     @property
@@ -183,6 +204,27 @@ class HandoverNote(Base):
     text: Mapped[str] = mapped_column(Text)
 
     handover: Mapped[Handover] = relationship(back_populates="notes")
+
+
+class CallAttempt(Base):
+    """One attempt to reach the resident and its outcome, signed by the case worker."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (CheckConstraint(_in("outcome", CALL_OUTCOMES), name="outcome"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_username: Mapped[str] = mapped_column(String(100))
+    author_display_name: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    # "terugbellen": the moment agreed with the resident.
+    callback_at: Mapped[datetime | None] = mapped_column(default=None)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+
+    handover: Mapped[Handover] = relationship(back_populates="call_attempts")
 
 
 class TranscriptEvent(Base):
@@ -230,6 +272,68 @@ class ConversationEvent(Base):
     intent: Mapped[str | None] = mapped_column(String(100), default=None)
     # Server time of arrival: retention counts from here, never from the client's ``at``.
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # For review: the classifier's confidence in ``intent`` and whether the assistant answered
+    # this message with its fallback ("Sorry, dat begreep ik niet").
+    confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Conversation(Base):
+    """One conversation session as the front office reviews it, with or without a handover.
+
+    Filled from Rasa's events (``services/conversation_log.py``). The id is the session's
+    opaque ``c-...`` reference; ``sender_key`` is an HMAC of the channel's sender id, so the
+    phone number itself is never stored. Kept ``VOORDEUR_CONVERSATION_RETENTION_DAYS`` after
+    its last message unless a handover holds it.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_municipality_last", "municipality_code", "last_at"),)
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sender_key: Mapped[str] = mapped_column(String(64), index=True)
+    municipality_code: Mapped[str | None] = mapped_column(String(6), default=None)
+    channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_messages: Mapped[int] = mapped_column(Integer, default=0)
+    fallbacks: Mapped[int] = mapped_column(Integer, default=0)
+    low_confidence: Mapped[int] = mapped_column(Integer, default=0)
+    min_confidence: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class ConversationSender(Base):
+    """Which conversation a sender is in now, and events that arrived before its reference.
+
+    Rasa sends events per sender id; the session's reference (a slot) arrives with the first
+    action of the session, just after the greeting. Events that come before it wait here.
+    """
+
+    __tablename__ = "conversation_senders"
+
+    sender_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    pending: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class ReviewMark(Base):
+    """A reviewer's verdict on one resident message: misunderstood, and the intent it meant."""
+
+    __tablename__ = "review_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("conversation_events.id", ondelete="CASCADE"), unique=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    correct_intent: Mapped[str] = mapped_column(String(100))
+    reviewer_username: Mapped[str] = mapped_column(String(100))
+    reviewer_display_name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[ConversationEvent] = relationship(lazy="joined")
 
 
 class StaffUser(Base):
