@@ -38,6 +38,8 @@ TWILIO_ACCOUNT_SID_RE = re.compile(r"^AC[0-9a-fA-F]{32}$")
 # Twilio replay protection shared by Rasa instances (Redis db 2; db 1 is the lock store).
 TWILIO_DEDUP_VARIABLE = "VOORDEUR_TWILIO_DEDUP_URL"
 PRODUCTION_TWILIO_DEDUP_URL = "redis://127.0.0.1:6379/2"
+# The review consumer has no health URL: it counts as started when it still runs after this.
+CONSUMER_START_SECONDS = 3.0
 
 
 class ProductionSecretsError(RuntimeError):
@@ -122,7 +124,8 @@ class StackConfig:
     @classmethod
     def production_profile(cls, model: Path, database: str, **kwargs: object) -> "StackConfig":
         """PostgreSQL for handovers (`database`) and the Rasa tracker store (`<database>_tracker`),
-        Redis lock store, RabbitMQ event broker — on this machine (see
+        Redis lock store, RabbitMQ event broker (queue `<database>_events`, read into the review
+        log by `python -m handover_api.consumer`) — on this machine (see
         voordeur_cli.system.ensure_production_services and ensure_database).
 
         `VOORDEUR_ENV` is `production` unless `env` is given (the end-to-end tests pass
@@ -140,6 +143,9 @@ class StackConfig:
             "RABBITMQ_HOST": "127.0.0.1",
             "RABBITMQ_USER": "guest",
             "RABBITMQ_PASSWORD": "guest",
+            # Rasa publishes to it, handover_api.consumer reads it ("voordeur_events" for
+            # `voordeur run --production`; one queue per database keeps test runs apart).
+            "RABBITMQ_QUEUE": f"{database}_events",
         }
         kwargs.setdefault("env", "production")
         return cls(
@@ -231,6 +237,15 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes], name: st
     raise TimeoutError(f"{name} did not answer on {url} within {timeout:.0f} s")
 
 
+def _wait_running(seconds: float, proc: subprocess.Popen[bytes], name: str) -> None:
+    """For a process without a health URL: it must not stop within its first `seconds`."""
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return
+    raise RuntimeError(f"{name} stopped during start-up (exit {proc.returncode})")
+
+
 def migrate(cfg: StackConfig) -> None:
     """Brings the handover database to the newest Alembic revision."""
     cfg.var_dir.mkdir(parents=True, exist_ok=True)
@@ -252,7 +267,7 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
     log_dir.mkdir(parents=True, exist_ok=True)
     env = cfg.environment()
     migrate(cfg)
-    commands = {
+    commands: dict[str, tuple[list[str], str | None, float]] = {
         "handover-api": (
             [
                 str(api_bin()),
@@ -302,6 +317,14 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
             300,
         ),
     }
+    if cfg.production:
+        # Rasa's events from RabbitMQ into the review log. No HTTP port: it counts as started
+        # when it is still running a moment later (the queue keeps events until it reads).
+        commands["review-consumer"] = (
+            [str(api_bin()), "-m", "handover_api.consumer"],
+            None,
+            CONSUMER_START_SECONDS,
+        )
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name, (cmd, health, timeout) in commands.items():
@@ -314,7 +337,10 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-            _wait_http(health, timeout, procs[name], name)
+            if health is None:
+                _wait_running(timeout, procs[name], name)
+            else:
+                _wait_http(health, timeout, procs[name], name)
         yield cfg
     finally:
         for proc in reversed(procs.values()):

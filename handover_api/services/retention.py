@@ -4,11 +4,18 @@
    their notes and transcript (a successor keeps existing; its ``returned_from`` link is
    cleared). Handovers never closed are deleted ``VOORDEUR_MAX_OPEN_DAYS`` after they were
    made: a case nobody finished must not stay forever.
-2. Conversation events (the conversation log the action server appends, with or without a
-   handover) are deleted ``VOORDEUR_CONVERSATION_RETENTION_DAYS`` after they ARRIVED
-   (``received_at``), whatever time the client claimed in ``at``. A handover's transcript is
-   its own copy and follows the handover (rule 1).
-3. Audit rows are kept, but those about deleted handovers keep only ids, and those naming a
+2. Conversations kept for review (``conversations``, filled from Rasa's events) are deleted
+   with their messages (and reviewers' marks on them, by cascade)
+   ``VOORDEUR_CONVERSATION_RETENTION_DAYS`` after their last message (``last_at``), unless a
+   handover still names the conversation (``Handover.conversation_id``): such a conversation
+   is kept as long as the handover (rule 1 deletes it, the next purge the conversation).
+   Conversation events (the log, with or without a ``conversations`` row) are deleted that
+   many days after they ARRIVED (``received_at``), whatever time the client claimed in
+   ``at``, again unless a handover holds their conversation. A handover's transcript is its
+   own copy and follows the handover (rule 1).
+3. ``conversation_senders`` rows (which conversation a sender key is in, and events waiting
+   for a conversation reference) not touched for ``VOORDEUR_CONVERSATION_RETENTION_DAYS``.
+4. Audit rows are kept, but those about deleted handovers keep only ids, and those naming a
    conversation that no longer exists get a pseudonym instead of its id.
 """
 
@@ -24,7 +31,9 @@ from sqlalchemy.orm import Session
 from handover_api.models import (
     FINISHED_STATUSES,
     AuditLog,
+    Conversation,
     ConversationEvent,
+    ConversationSender,
     Handover,
     HandoverNote,
     TranscriptEvent,
@@ -39,6 +48,8 @@ class PurgeResult:
     transcript_events: int
     events: int
     audit_rows: int
+    conversations: int = 0
+    senders: int = 0
 
 
 def pseudonym(conversation_id: str) -> str:
@@ -55,6 +66,11 @@ def _ids_only(detail: dict[str, object] | None) -> dict[str, object]:
 
 def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    """IN lists of bounded length (SQLite allows at most 32,766 bound parameters)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def purge(
@@ -100,13 +116,44 @@ def purge(
         )
         session.execute(delete(Handover).where(Handover.id.in_(handover_ids)))
 
-    stale = ConversationEvent.received_at < events_cutoff
+    # Conversations a remaining handover names are kept with the handover.
+    held = select(Handover.conversation_id)
+    expired_conversations = list(
+        session.scalars(
+            select(Conversation.id).where(
+                Conversation.last_at < events_cutoff, Conversation.id.not_in(held)
+            )
+        )
+    )
+    stale = (
+        ConversationEvent.received_at < events_cutoff
+    ) & ConversationEvent.conversation_id.not_in(held)
     conversations = set(
         session.scalars(select(ConversationEvent.conversation_id).where(stale).distinct())
-    )
+    ) | set(expired_conversations)
     events = _rowcount(
         session.execute(
             delete(ConversationEvent).where(stale).execution_options(synchronize_session=False)
+        )
+    )
+    for chunk in _chunks(expired_conversations):
+        events += _rowcount(
+            session.execute(
+                delete(ConversationEvent)
+                .where(ConversationEvent.conversation_id.in_(chunk))
+                .execution_options(synchronize_session=False)
+            )
+        )
+        session.execute(
+            delete(Conversation)
+            .where(Conversation.id.in_(chunk))
+            .execution_options(synchronize_session=False)
+        )
+    senders = _rowcount(
+        session.execute(
+            delete(ConversationSender)
+            .where(ConversationSender.updated_at < events_cutoff)
+            .execution_options(synchronize_session=False)
         )
     )
 
@@ -121,17 +168,23 @@ def purge(
             row.detail = _ids_only(row.detail)
             audit_rows += 1
     if conversations:
-        still_there = set(
-            session.scalars(
-                select(ConversationEvent.conversation_id)
-                .where(ConversationEvent.conversation_id.in_(conversations))
-                .distinct()
+        still_there: set[str] = set()
+        for chunk in _chunks(sorted(conversations)):
+            still_there |= set(
+                session.scalars(
+                    select(ConversationEvent.conversation_id)
+                    .where(ConversationEvent.conversation_id.in_(chunk))
+                    .distinct()
+                )
             )
-        ) | set(
-            session.scalars(
-                select(Handover.conversation_id).where(Handover.conversation_id.in_(conversations))
+            still_there |= set(
+                session.scalars(
+                    select(Handover.conversation_id).where(Handover.conversation_id.in_(chunk))
+                )
             )
-        )
+            still_there |= set(
+                session.scalars(select(Conversation.id).where(Conversation.id.in_(chunk)))
+            )
         gone = conversations - still_there
         if gone:
             for row in session.scalars(
@@ -149,4 +202,6 @@ def purge(
         transcript_events=transcript_events,
         events=events,
         audit_rows=audit_rows,
+        conversations=len(expired_conversations),
+        senders=senders,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 
 from voordeur_cli import system
 from voordeur_cli.main import latest_model
@@ -61,6 +62,31 @@ def stack(
         for log in sorted((var_dir / "logs").glob("*.log")):
             print(f"--- {log.name} (last lines)")
             print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+        if cfg.production:
+            _delete_queue(cfg.environment()["RABBITMQ_QUEUE"])
+
+
+def _delete_queue(queue: str) -> None:
+    """The production profile's per-run RabbitMQ queue of conversation events (read by the
+    review consumer, see voordeur_cli.stack): gone with the run, so test queues don't pile up."""
+    import pika  # the API venv has it (handover_api/consumer.py)
+
+    try:
+        connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1"))
+        try:
+            connection.channel().queue_delete(queue=queue)
+        finally:
+            connection.close()
+    except pika.exceptions.AMQPError as exc:
+        print(f"could not delete RabbitMQ queue {queue}: {exc!r}")
+
+
+def conversation_database(cfg: StackConfig) -> Engine:
+    """The running stack's handover database, to read the review log directly (it has no
+    public read API of its own yet)."""
+    from handover_api.core.db import make_engine
+
+    return make_engine(cfg.environment()["DATABASE_URL"])
 
 
 def twilio_auth_token(cfg: StackConfig) -> str:

@@ -1,20 +1,70 @@
-"""/api/v1/conversations: append events (action server); read what the caller's own
-handovers of a conversation cover (staff)."""
+"""/api/v1/conversations: append events (action server); take Rasa's event stream for review
+(event broker); read what the caller's own handovers of a conversation cover (staff)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from handover_api.api.deps import ServicePrincipal, SessionDep, StaffPrincipal, refuse
 from handover_api.schemas import EventOut, EventsAppend, EventsAppended, Transcript
-from handover_api.services import audit, conversations, handovers
+from handover_api.services import audit, conversation_log, conversations, handovers
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
 # No control characters: PostgreSQL text cannot hold NUL, and no conversation id needs them.
 ConversationId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+# Events per request; the broker sends at most 100 (bot/review_broker.py).
+MAX_RASA_EVENTS = 500
+
+
+class RasaEvent(BaseModel):
+    """One event as Rasa's event brokers publish it. Only ``event`` and ``timestamp`` are
+    checked here; the rest (text, parse_data, name/value, data, ...) is read defensively by
+    ``services/conversation_log.py``, which ignores what it does not need."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    event: Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z_]+$")]
+    timestamp: float | None = None
+
+
+class RasaEventsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # HMAC-SHA256 of the sender id (hex): the sender id itself, a phone number for SMS and
+    # WhatsApp, is never sent here.
+    sender_key: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    # The sender id starts with "whatsapp:" (Twilio's channel is then WhatsApp, not SMS).
+    whatsapp: StrictBool = False
+    events: Annotated[list[RasaEvent], Field(min_length=1, max_length=MAX_RASA_EVENTS)]
+
+
+class RasaEventsIngested(BaseModel):
+    received: int
+    stored: int
+    pending: int
+
+
+@router.post("/rasa-events", response_model=RasaEventsIngested)
+def ingest_rasa_events(
+    body: RasaEventsIn, session: SessionDep, principal: ServicePrincipal
+) -> RasaEventsIngested:
+    """Rasa's conversation events of one sender, in order (the local profile's event broker,
+    ``bot/review_broker.py``): stored as review data per conversation, BSNs stripped. A
+    replayed batch stores nothing twice. ``stored``: new messages; ``pending``: events of the
+    sender still waiting for the session's conversation reference."""
+    events: list[dict[str, Any]] = [e.model_dump() for e in body.events]
+    result = conversation_log.ingest(
+        session, sender_key=body.sender_key, events=events, whatsapp=body.whatsapp
+    )
+    session.commit()
+    return RasaEventsIngested(
+        received=result.received, stored=result.stored, pending=result.pending
+    )
 
 
 @router.post("/{conversation_id}/events", response_model=EventsAppended)

@@ -1,4 +1,5 @@
-"""Retention: purge of finished handovers, stale transcripts and audit details."""
+"""Retention: purge of finished handovers, stale transcripts, review conversations and audit
+details."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from sqlalchemy.orm import Session
 
 from handover_api.models import (
     AuditLog,
+    Conversation,
     ConversationEvent,
+    ConversationSender,
     Handover,
     HandoverNote,
+    ReviewMark,
     TranscriptEvent,
 )
+from handover_api.services.conversation_log import ingest
 from handover_api.services.retention import pseudonym, purge
 
 Create = Callable[..., dict[str, Any]]
@@ -208,3 +213,93 @@ def test_purge_is_idempotent_and_keeps_fresh_data(
     assert first.handovers == 0 and first.events == 0
     assert second == first
     assert session.get(Handover, uuid.UUID(handover["id"])) is not None
+
+
+def _review_conversation(session: Session, ref: str, sender_key: str, when: datetime) -> None:
+    """A conversation as Rasa's events leave it (see services/conversation_log.py), with its
+    last message, the sender row and a reviewer's mark all at ``when``."""
+    ts = when.timestamp()
+    ingest(
+        session,
+        sender_key=sender_key,
+        events=[
+            {"event": "action", "timestamp": ts - 5, "name": "action_session_start"},
+            {"event": "bot", "timestamp": ts - 4, "text": "Welkom"},
+            {"event": "slot", "timestamp": ts - 3, "name": "conversation_ref", "value": ref},
+            {
+                "event": "user",
+                "timestamp": ts,
+                "text": "blub",
+                "parse_data": {"intent": {"name": "nlu_fallback", "confidence": 0.2}},
+            },
+        ],
+    )
+    session.flush()
+    event = session.scalars(
+        select(ConversationEvent).where(
+            ConversationEvent.conversation_id == ref, ConversationEvent.sender == "user"
+        )
+    ).one()
+    session.add(
+        ReviewMark(
+            event_id=event.id,
+            conversation_id=ref,
+            correct_intent="bijstand",
+            reviewer_username="rita",
+            reviewer_display_name="Rita",
+            organisation="gemeente-helmond",
+        )
+    )
+    for row in session.scalars(
+        select(ConversationEvent).where(ConversationEvent.conversation_id == ref)
+    ):
+        row.received_at = when
+    sender = session.get(ConversationSender, sender_key)
+    assert sender is not None
+    sender.updated_at = when
+    session.commit()
+
+
+def test_review_conversations_follow_their_last_message_or_their_handover(
+    create_handover: Create, session: Session
+) -> None:
+    old = NOW - timedelta(days=15)
+    _review_conversation(session, "c-old", "1" * 64, old)
+    _review_conversation(session, "c-recent", "2" * 64, NOW - timedelta(days=2))
+    _review_conversation(session, "c-handed-over", "3" * 64, old)
+    handover = create_handover(conversation_id="c-handed-over")
+    session.add(
+        AuditLog(
+            actor="staff:rita",
+            action="conversation.read",
+            resource_type="conversation",
+            resource_id="c-old",
+            detail={"view": "redacted"},
+        )
+    )
+    session.commit()
+
+    result = purge(session, retention_days=90, conversation_retention_days=14, now=NOW)
+
+    assert result.conversations == 1
+    assert result.events == 2  # greeting and message of c-old
+    assert result.senders == 2  # of c-old and c-handed-over: untouched for 15 days
+    assert set(session.scalars(select(Conversation.id))) == {"c-recent", "c-handed-over"}
+    assert set(session.scalars(select(ConversationEvent.conversation_id))) == {
+        "c-recent",
+        "c-handed-over",
+    }
+    assert set(session.scalars(select(ReviewMark.conversation_id))) == {
+        "c-recent",
+        "c-handed-over",
+    }
+    assert set(session.scalars(select(ConversationSender.sender_key))) == {"2" * 64}
+    ids = set(session.scalars(select(AuditLog.resource_id)))
+    assert "c-old" not in ids and pseudonym("c-old") in ids
+
+    # The handover goes (closed long ago): its conversation goes with the next purge.
+    _finish(session, handover["id"], "closed", OLD)
+    again = purge(session, retention_days=90, conversation_retention_days=14, now=NOW)
+    assert again.handovers == 1 and again.conversations == 1 and again.events == 2
+    assert set(session.scalars(select(Conversation.id))) == {"c-recent"}
+    assert set(session.scalars(select(ReviewMark.conversation_id))) == {"c-recent"}
