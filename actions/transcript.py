@@ -2,6 +2,11 @@
 
 Event ids are derived from the Rasa event timestamps, so sending the same transcript twice
 (a retry, a replayed webhook) cannot duplicate lines in the handover API.
+
+The transcript shows what the resident saw: a button click reaches Rasa as its payload
+("/affirm", '/inform{"x": 1}'), which the professional cannot read; it is replaced by the
+title of the matching button of the last bot message that offered buttons ("Ja", "Om mij"),
+or by "(knop gekozen)" when no button matches. A bot message with buttons lists them ("[Ja] [Nee]").
 """
 
 import hashlib
@@ -17,6 +22,38 @@ from privacy.redaction import strip_bsn
 __all__ = ["build_summary", "strip_bsn", "transcript_events", "user_messages"]
 
 MAX_TEXT = 10_000
+BUTTON_CHOSEN = "(knop gekozen)"
+
+
+def _buttons(event: dict[str, Any]) -> list[dict[str, Any]]:
+    data = event.get("data") or {}
+    buttons = data.get("buttons") if isinstance(data, dict) else None
+    return [b for b in buttons or [] if isinstance(b, dict) and b.get("title")]
+
+
+def _compact(payload: str) -> str:
+    return "".join(payload.split())
+
+
+def button_title(payload: str, buttons: list[dict[str, Any]]) -> str | None:
+    """The title of the button whose payload is ``payload`` (spacing ignored), or None."""
+    for wanted in (payload, _compact(payload)):
+        for button in buttons:
+            given = str(button.get("payload") or "")
+            if given == wanted or _compact(given) == wanted:
+                return str(button["title"])
+    return None
+
+
+def _shown_text(kind: str, text: str, event: dict[str, Any], offered: list[dict[str, Any]]) -> str:
+    """The text as the resident saw it (see the module docstring)."""
+    if kind == "user" and text.startswith("/"):
+        return button_title(text.strip(), offered) or BUTTON_CHOSEN
+    if kind == "bot":
+        buttons = _buttons(event)
+        if buttons:
+            return text + "\n" + " ".join(f"[{b['title']}]" for b in buttons)
+    return text
 
 
 def _event_id(conversation_id: str, event: dict[str, Any]) -> str:
@@ -32,15 +69,23 @@ def _iso(timestamp: float | None) -> str:
 def transcript_events(tracker: Tracker) -> list[dict[str, Any]]:
     """User and bot messages of the conversation, oldest first, in the API's event shape."""
     items = []
+    # The buttons of the last bot message that had any, until the resident answers them (a
+    # bot message without buttons after the question does not take them away).
+    offered: list[dict[str, Any]] = []
     for event in tracker.events:
         kind = event.get("event")
         text = event.get("text")
+        if kind == "bot" and _buttons(event):
+            offered = _buttons(event)
         if kind not in ("user", "bot") or not text:
             continue
+        shown = _shown_text(str(kind), str(text), event, offered)
+        if kind == "user":
+            offered = []
         item: dict[str, Any] = {
             "event_id": _event_id(tracker.sender_id, event),
             "sender": "user" if kind == "user" else "bot",
-            "text": strip_bsn(str(text))[:MAX_TEXT],
+            "text": strip_bsn(shown)[:MAX_TEXT],
             "at": _iso(event.get("timestamp")),
         }
         intent = (event.get("parse_data") or {}).get("intent", {}).get("name")

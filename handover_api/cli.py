@@ -6,8 +6,10 @@ Commands:
   create-token   print a new bearer token for an existing staff user (same as token create)
   token          list, create or revoke personal tokens (tokens end after VOORDEUR_TOKEN_DAYS)
   purge          delete data older than VOORDEUR_RETENTION_DAYS and print the counts
-  seed-demo      demo staff users (peel61, gemeente-helmond) and handovers; idempotent; a
-                 revoked demo token stays revoked (nothing is minted for that user)
+  seed-demo      demo staff users (peel61, gemeente-helmond) and two varied handovers each
+                 (an application and a question, claimed and new, urgent, past and within
+                 the service level, call attempts); idempotent; a revoked demo token stays
+                 revoked (nothing is minted for that user)
   serve          run the API with uvicorn on VOORDEUR_API_HOST:VOORDEUR_API_PORT
 """
 
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -27,7 +30,7 @@ from actions.handover_request import HandoverRequest, LifeDomain, request_proble
 from common.references import reference_from
 from handover_api.core.config import Settings, describe_errors, get_settings
 from handover_api.core.db import make_engine, make_session_factory
-from handover_api.models import ROLES, ApiToken, StaffUser, utcnow
+from handover_api.models import ROLES, ApiToken, CallAttempt, Handover, StaffUser, utcnow
 from handover_api.schemas import HandoverCreate
 from handover_api.services import handovers, retention, users
 
@@ -66,89 +69,234 @@ def _session(settings: Settings) -> Session:
     return make_session_factory(make_engine(settings.DATABASE_URL))()
 
 
+@dataclass(frozen=True, slots=True)
+class DemoCase:
+    """One demo case: what the resident told, and where it stands in the inbox."""
+
+    summary: str
+    domains: tuple[tuple[str, str], ...]  # (life domain, the resident's words)
+    user_texts: tuple[str, ...]
+    application: dict[str, Any] | None = None
+    crisis: str | None = None
+    days_ago: int = 0  # when it arrived (the inbox shows its waiting time against the term)
+    status: str = "new"
+    call: tuple[str, int | None, str] | None = None  # outcome, call back in N days, note
+    name: str = "Demo Inwoner"
+    phone: str = "06-12345678"
+
+
+# Two cases per organisation, as different as an inbox is: an application and a question,
+# claimed and new, urgent and normal, within and past the service level.
+DEMO_CASES: dict[str, tuple[DemoCase, DemoCase]] = {
+    "peel61": (
+        DemoCase(
+            summary=(
+                "Vraag: een bijstandsuitkering.\nGemeente: Helmond. Kanaal: web.\n"
+                "Leefgebieden genoemd: inkomen.\n"
+                "In eigen woorden: \u201cIk ben ontslagen en heb geen geld meer\u201d\n"
+                "Telefoonnummer gegeven: ja."
+            ),
+            domains=(("inkomen", "ik heb geen inkomen meer"),),
+            user_texts=("Ik ben ontslagen en heb geen geld meer", "Ja"),
+            application={
+                "type": "bijstand",
+                "fields": {
+                    "naam": "Demo Inwoner",
+                    "huishouden": {
+                        "partner": False,
+                        "kinderen": 0,
+                        "leeftijden_kinderen": [],
+                        "andere_volwassenen": 0,
+                    },
+                    "inkomen": ["geen"],
+                    "contactvoorkeur": "phone",
+                    "gemeente": "Helmond",
+                    "gemeentecode": "GM0794",
+                    "telefoonnummer": "0612345678",
+                },
+                "complete": False,
+            },
+            days_ago=6,
+            status="claimed",
+            call=("niet_bereikt", None, "Voicemail ingesproken."),
+        ),
+        DemoCase(
+            summary=(
+                "Vraag: wil graag contact met een medewerker.\nGemeente: Deurne. Kanaal: web.\n"
+                "Leefgebieden genoemd: werk opleiding, inkomen.\n"
+                "In eigen woorden: \u201cMijn opdrachten als zzp'er zijn gestopt en ik weet "
+                "niet hoe ik de huur moet betalen\u201d\nTelefoonnummer gegeven: ja."
+            ),
+            domains=(
+                ("werk_opleiding", "mijn opdrachten als zzp'er zijn gestopt"),
+                ("inkomen", "ik weet niet hoe ik de huur moet betalen"),
+            ),
+            user_texts=(
+                "Mijn opdrachten als zzp'er zijn gestopt en ik weet niet hoe ik de huur moet "
+                "betalen",
+                "Ja",
+            ),
+            name="Demo Zelfstandige",
+            phone="+31 6 23456789",
+        ),
+    ),
+    "gemeente-helmond": (
+        DemoCase(
+            summary=(
+                "Vraag: wil graag contact met een medewerker.\nGemeente: Helmond. Kanaal: web.\n"
+                "Leefgebieden genoemd: huisvesting, schulden.\n"
+                "In eigen woorden: \u201cIk moet morgen mijn huis uit en weet niet waar ik "
+                "kan slapen\u201d / \u201cde deurwaarder staat voor de deur\u201d\n"
+                "Telefoonnummer gegeven: ja."
+            ),
+            domains=(
+                ("huisvesting", "ik moet morgen mijn huis uit"),
+                ("schulden", "de deurwaarder staat voor de deur"),
+            ),
+            user_texts=(
+                "Ik moet morgen mijn huis uit en weet niet waar ik kan slapen",
+                "de deurwaarder staat voor de deur",
+            ),
+            crisis="acute_dakloosheid",
+            days_ago=1,
+            name="Demo Bewoner",
+            phone="06-34567890",
+        ),
+        DemoCase(
+            summary=(
+                "Vraag: hulp bij het huishouden (Wmo).\nGemeente: Helmond. Kanaal: web.\n"
+                "Leefgebieden genoemd: adl, lichamelijke gezondheid.\n"
+                "In eigen woorden: \u201cMijn moeder komt de trap niet meer op en het "
+                "huishouden lukt niet meer\u201d\nTelefoonnummer gegeven: ja."
+            ),
+            domains=(
+                ("adl", "het huishouden lukt niet meer"),
+                ("lichamelijke_gezondheid", "mijn moeder komt de trap niet meer op"),
+            ),
+            user_texts=(
+                "Mijn moeder komt de trap niet meer op en het huishouden lukt niet meer",
+                "Ja",
+            ),
+            application={
+                "type": "wmo",
+                "fields": {
+                    "hulp_voor": "ander",
+                    "hulpvraag": "Mijn moeder komt de trap niet meer op en het huishouden "
+                    "lukt niet meer.",
+                    "gemeente": "Helmond",
+                    "gemeentecode": "GM0794",
+                    "telefoonnummer": "0645678901",
+                },
+                "complete": False,
+            },
+            days_ago=3,
+            status="claimed",
+            call=("terugbellen", 1, "Dochter belt terug na overleg met haar moeder."),
+            name="Demo Mantelzorger",
+            phone="06-45678901",
+        ),
+    ),
+}
+DEMO_MUNICIPALITIES = {"Helmond": "GM0794", "Deurne": "GM0762"}
+
+
+def _demo_case(organisation: str, index: int) -> DemoCase:
+    return DEMO_CASES[organisation][index - 1]
+
+
 def _demo_payload(organisation: str, index: int) -> HandoverCreate:
     """A demo handover as the assistant would send it: the one request type of the action
     side (actions/handover_request.py), checked against the contract like the assistant's."""
     now = datetime.now(UTC)
     regional = organisation == "peel61"
-    domains: list[LifeDomain] = [{"code": "inkomen", "evidence": ["ik heb geen inkomen meer"]}]
-    if not regional:
-        domains.append({"code": "schulden", "evidence": ["de deurwaarder staat voor de deur"]})
+    demo = _demo_case(organisation, index)
+    municipality = "Deurne" if "Gemeente: Deurne" in demo.summary else "Helmond"
+    domains: list[LifeDomain] = [{"code": code, "evidence": [said]} for code, said in demo.domains]
+    transcript: list[dict[str, Any]] = []
+    moment = now - timedelta(minutes=2 * len(demo.user_texts) + 2)
+    for number, said in enumerate(demo.user_texts):
+        if number:
+            transcript.append(
+                {
+                    "event_id": f"bot-{number}",
+                    "sender": "bot",
+                    "text": "Mag ik dit met een medewerker delen, zodat die u kan bellen?\n"
+                    "[Ja] [Nee]",
+                    "at": moment.isoformat(),
+                }
+            )
+            moment += timedelta(minutes=1)
+        transcript.append(
+            {"event_id": f"user-{number}", "sender": "user", "text": said, "at": moment.isoformat()}
+        )
+        moment += timedelta(minutes=1)
     request: HandoverRequest = {
         "reference": reference_from(f"demo-{organisation}-{index}"),
         "conversation_id": f"demo-{organisation}-{index}",
         "channel": "web",
-        "priority": "urgent" if index == 1 and not regional else "normal",
-        "municipality": {"code": "GM0794", "name": "Helmond"},
+        "priority": "urgent" if demo.crisis else "normal",
+        "municipality": {"code": DEMO_MUNICIPALITIES[municipality], "name": municipality},
         "destination": {
             "level": "regional" if regional else "local",
             "organisation": organisation,
             "team": "werk-inkomen" if regional else "wijkteam",
-            "reason": "Vraag over bijstand: werk en inkomen is regionaal belegd."
+            "reason": "Vraag over werk en inkomen: dat is regionaal belegd."
             if regional
             else "Meerdere leefgebieden: regie ligt bij het lokale team.",
         },
         "life_domains": domains,
-        "multi_problem": not regional,
-        "crisis": None,
-        "summary": (
-            "Inwoner (demo) heeft geen inkomen meer na ontslag en wil bijstand aanvragen."
-            if regional
-            else "Inwoner (demo) heeft schulden en geen inkomen; wil hulp bij geldzaken."
-        ),
-        "application": {
-            "type": "bijstand",
-            "fields": {
-                "naam": "Demo Inwoner",
-                "huishouden": {
-                    "partner": False,
-                    "kinderen": 0,
-                    "leeftijden_kinderen": [],
-                    "andere_volwassenen": 0,
-                },
-                "inkomen": ["geen"],
-                "contactvoorkeur": "phone",
-                "gemeente": "Helmond",
-                "gemeentecode": "GM0794",
-                "telefoonnummer": "0612345678",
-            },
-            "complete": False,
-        }
-        if regional
-        else None,
+        "multi_problem": len(domains) > 1,
+        "crisis": {"type": demo.crisis} if demo.crisis else None,
+        "summary": demo.summary,
+        "application": demo.application,  # type: ignore[typeddict-item]
         "contact": {
-            "name": "Demo Inwoner",
-            "phone": "06-12345678",
+            "name": demo.name,
+            "phone": demo.phone,
             "email": None,
             "preferred": "phone",
             "best_time": "ochtend",
         },
         "consent": {"given": True, "at": now.isoformat(), "text_version": "demo-1"},
-        "transcript": [
-            {
-                "event_id": "1",
-                "sender": "user",
-                "text": "Ik ben ontslagen en heb geen geld meer",
-                "at": (now - timedelta(minutes=3)).isoformat(),
-            },
-            {
-                "event_id": "2",
-                "sender": "bot",
-                "text": "Wat vervelend. In welke gemeente woont u?",
-                "at": (now - timedelta(minutes=2)).isoformat(),
-            },
-            {
-                "event_id": "3",
-                "sender": "user",
-                "text": "Helmond, bel me op 06-12345678",
-                "at": (now - timedelta(minutes=1)).isoformat(),
-            },
-        ],
+        "transcript": transcript,  # type: ignore[typeddict-item]
     }
     problems = request_problems(request)
     if problems:  # a demo that breaks the contract is a bug in this file
         raise ValueError(f"demo handover breaks the contract: {problems}")
     return HandoverCreate.model_validate(request)
+
+
+def _stage_demo(session: Session, handover: Handover, demo: DemoCase, user: StaffUser) -> None:
+    """Put a fresh demo case where the inbox should show it: its age, its case worker and
+    its last call attempt (the demo user of the organisation works it)."""
+    arrived = utcnow() - timedelta(days=demo.days_ago)
+    handover.created_at = arrived
+    handover.updated_at = arrived
+    if demo.status == "claimed":
+        handover.status = "claimed"
+        handover.assigned_username = user.username
+        handover.assigned_name = user.display_name
+        handover.assigned_at = arrived + timedelta(hours=2)
+        handover.claimed_at = handover.assigned_at
+    if demo.call is not None:
+        outcome, call_back_in, note = demo.call
+        at = arrived + timedelta(hours=3)
+        callback = None
+        if call_back_in is not None:
+            day = (utcnow() + timedelta(days=call_back_in)).date()
+            callback = datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+        handover.call_attempts.append(
+            CallAttempt(
+                at=at,
+                author_username=user.username,
+                author_display_name=user.display_name,
+                outcome=outcome,
+                callback_at=callback,
+                note=note,
+            )
+        )
+        if outcome == "bereikt":
+            handover.first_contact_at = at
+    session.commit()
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,15 +359,20 @@ def seed_demo(settings: Settings, *, with_handovers: bool = True) -> list[DemoLo
             rows.append(DemoLogin(organisation, username, token, problem))
         session.commit()
         if with_handovers:
-            for _username, _name, organisation, _team, _env in DEMO_USERS:
+            for username, _name, organisation, _team, _env in DEMO_USERS:
+                worker = users.get_user(session, username=username)
+                assert worker is not None
                 for index in (1, 2):
                     key = f"demo-{organisation}-{index}"
                     if handovers.get_by_idempotency_key(session, key=key) is None:
-                        handovers.create_handover(
+                        result = handovers.create_handover(
                             session,
                             payload=_demo_payload(organisation, index),
                             idempotency_key=key,
                             actor="cli:seed-demo",
+                        )
+                        _stage_demo(
+                            session, result.handover, _demo_case(organisation, index), worker
                         )
     return rows
 

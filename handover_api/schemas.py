@@ -496,6 +496,59 @@ class NoteCreate(_In):
     text: Text10k
 
 
+CallOutcome = Literal["bereikt", "niet_bereikt", "terugbellen"]
+# An agreed call-back moment lies ahead: up to a year from now (not the one-day skew of
+# conversation timestamps), never before 2000.
+MAX_CALLBACK_AHEAD = timedelta(days=366)
+
+
+def _callback_moment(value: datetime) -> datetime:
+    latest = datetime.now(UTC) + MAX_CALLBACK_AHEAD
+    if EARLIEST.year <= value.year <= latest.year:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if EARLIEST <= value <= latest:
+            return value
+    raise PydanticCustomError(
+        "datetime_out_of_range",
+        "must be between {earliest} and {latest} (now + 366 days)",
+        {
+            "earliest": EARLIEST.isoformat(),
+            "latest": latest.replace(microsecond=0).isoformat(),
+        },
+    )
+
+
+CallbackDatetime = Annotated[datetime, AfterValidator(_callback_moment)]
+
+
+class AssignmentIn(_In):
+    """Assign a case to a case worker (role staff) of the caller's own organisation."""
+
+    username: Line100
+
+
+class CallAttemptCreate(_In):
+    """One attempt to reach the resident. ``terugbellen`` needs ``callback_at``: the moment
+    agreed with the resident (naive times are taken as UTC)."""
+
+    outcome: CallOutcome
+    callback_at: CallbackDatetime | None = None
+    note: Text4000 | None = None
+
+    @model_validator(mode="after")
+    def _callback_needs_a_moment(self) -> CallAttemptCreate:
+        if self.outcome == "terugbellen" and self.callback_at is None:
+            raise PydanticCustomError(
+                "callback_at_missing", "callback_at is required when the outcome is terugbellen"
+            )
+        if self.outcome != "terugbellen" and self.callback_at is not None:
+            raise PydanticCustomError(
+                "callback_at_unexpected",
+                "callback_at is only given when the outcome is terugbellen",
+            )
+        return self
+
+
 class EventsAppend(_In):
     events: Annotated[list[EventIn], Field(min_length=1, max_length=1000)]
 
@@ -585,8 +638,27 @@ class NoteOut(BaseModel):
     text: str
 
 
+class AssignedTo(BaseModel):
+    """The case worker who has the case (set by claiming it, changed by reassigning)."""
+
+    username: str
+    display_name: str
+    at: datetime | None = None
+
+
+class CallAttemptOut(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    outcome: CallOutcome
+    callback_at: datetime | None = None
+    note: str | None = None
+    author: str = Field(description="the case worker's display name")
+    author_username: str
+
+
 class HandoverOut(BaseModel):
-    """A handover as in ``handover.schema.json`` plus ``links`` and the return chain."""
+    """A handover as in ``handover.schema.json`` plus ``links`` and the return chain, and
+    (additions) who has the case and the service-level moments."""
 
     id: uuid.UUID
     reference: str
@@ -613,11 +685,21 @@ class HandoverOut(BaseModel):
         default_factory=list,
         description="fields not shown because consent does not cover the receiving organisation",
     )
+    assigned_to: AssignedTo | None = Field(
+        default=None, description="the case worker who has the case; null while nobody has it"
+    )
+    claimed_at: datetime | None = Field(default=None, description="first claim")
+    first_contact_at: datetime | None = Field(
+        default=None, description="first call attempt that reached the resident"
+    )
 
 
 class HandoverDetail(HandoverOut):
     notes: list[NoteOut]
     transcript: list[EventOut] = Field(description="the conversation, redacted view")
+    call_attempts: list[CallAttemptOut] = Field(
+        default_factory=list, description="attempts to reach the resident, oldest first"
+    )
 
 
 class HandoverPage(BaseModel):

@@ -3,6 +3,7 @@
 ``SessionDep``: a database session per request. ``CurrentPrincipal``: whoever presented a valid
 bearer token (401 otherwise). ``ServicePrincipal``: only the action server's service token.
 ``StaffPrincipal``: only staff users with the staff role. ``AuditorPrincipal``: only auditors.
+``ReviewerPrincipal``: front-office reviewers. ``OrganisationPrincipal``: staff or reviewers.
 ``DirectoryDep``: the region configuration (valid destinations). ``CatalogueDep``: the field
 catalogue of pre-filled applications (``data/applications.yml``).
 
@@ -145,6 +146,30 @@ def require_staff(request: Request, session: SessionDep, principal: CurrentPrinc
     return principal
 
 
+def require_reviewer(
+    request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Principal:
+    """Front-office staff: read the conversations of their organisation's municipalities."""
+    if not principal.is_staff or not principal.organisation or principal.role != "reviewer":
+        raise _forbidden(
+            session, request, principal, "only front-office reviewers of an organisation may"
+        )
+    return principal
+
+
+def require_staff_or_reviewer(
+    request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> Principal:
+    """Case workers and reviewers of an organisation (statistics of that organisation)."""
+    if (
+        not principal.is_staff
+        or not principal.organisation
+        or principal.role not in ("staff", "reviewer")
+    ):
+        raise _forbidden(session, request, principal, "only staff of an organisation may do this")
+    return principal
+
+
 def require_auditor(
     request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> Principal:
@@ -156,3 +181,5 @@ def require_auditor(
 ServicePrincipal = Annotated[Principal, Depends(require_service)]
 StaffPrincipal = Annotated[Principal, Depends(require_staff)]
 AuditorPrincipal = Annotated[Principal, Depends(require_auditor)]
+ReviewerPrincipal = Annotated[Principal, Depends(require_reviewer)]
+OrganisationPrincipal = Annotated[Principal, Depends(require_staff_or_reviewer)]

@@ -23,6 +23,20 @@ Transcripts belong to a handover: the messages sent with it under its consent, B
 so are the summary and every value of the application (``services/applications.strip_bsns``).
 Status changes lock the handover row (``SELECT ... FOR UPDATE``), so concurrent returns of one
 handover create one successor and the others get 409.
+
+Assignment: claiming (``claimed``) gives the case to the claimer by name (``assigned_*``;
+``claimed_at`` on the first claim); taking a case ``in_progress`` straight from ``new`` does
+the same when nobody has it; releasing (back to ``new``) clears it; ``assign`` hands it to
+another active case worker of the same organisation (audited ``handover.assign``).
+
+The inbox: ``list_handovers`` filters (status or ``open``, priority, municipality, level, team,
+life domain, assignee, and ``q``: a reference, whole or its start, with or without ``VD-``, or
+a phone number compared on its last nine digits) and orders ``newest`` (the API's contract:
+urgent first, newest first) or ``waiting`` (the staff inbox: open cases first, urgent first,
+then longest waiting first). ``status_counts`` gives the counts per status for the same
+filters. Phone numbers and life domains are only searched in handovers whose consent covers
+the organisation: what it may not see, it may not find either. ``topic_of`` and
+``service_level`` are what an inbox row shows of a case.
 """
 
 from __future__ import annotations
@@ -30,19 +44,33 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from applications.catalogue import Catalogue
 from common.references import random_reference
-from handover_api.models import FINISHED_STATUSES, Handover, HandoverNote, TranscriptEvent, utcnow
+from handover_api.models import (
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    STATUSES,
+    Handover,
+    HandoverNote,
+    StaffUser,
+    TranscriptEvent,
+    utcnow,
+)
 from handover_api.schemas import (
     ApplicationOut,
+    AssignedTo,
     ConsentOut,
     ContactOut,
     CrisisOut,
@@ -175,6 +203,17 @@ def to_out(handover: Handover) -> HandoverOut:
         returned_from=_ref(handover.returned_from),
         returned_to=_ref(handover.returned_to[0] if handover.returned_to else None),
         links=links_for(handover),
+        assigned_to=(
+            AssignedTo(
+                username=handover.assigned_username,
+                display_name=handover.assigned_name or handover.assigned_username,
+                at=handover.assigned_at,
+            )
+            if handover.assigned_username
+            else None
+        ),
+        claimed_at=handover.claimed_at,
+        first_contact_at=handover.first_contact_at,
     )
     if handover.consent_covers_destination:
         return out
@@ -239,6 +278,23 @@ def notes_out(handover: Handover) -> list[NoteOut]:
         )
         for n in handover.notes
     ]
+
+
+# --- search columns --------------------------------------------------------------------------
+
+
+def phone_digits(phone: object) -> str | None:
+    """The last nine digits of a phone number (06..., +316... and 00316... alike), or None."""
+    digits = "".join(ch for ch in str(phone or "") if ch.isdigit())
+    return digits[-9:] if len(digits) >= 9 else None
+
+
+def domain_codes_of(life_domains: Sequence[Any]) -> str:
+    """ ",code,code," of the life domains (so that ``LIKE '%,code,%'`` finds one)."""
+    codes = [
+        str(d.get("code")) for d in life_domains or [] if isinstance(d, dict) and d.get("code")
+    ]
+    return f",{','.join(codes)}," if codes else ""
 
 
 # --- create ----------------------------------------------------------------------------------
@@ -333,6 +389,8 @@ def create_handover(
             channel=payload.channel,
             idempotency_key=idempotency_key,
             request_hash=body_hash,
+            search_phone=phone_digits(payload.contact.phone),
+            domain_codes=domain_codes_of([{"code": d.code} for d in payload.life_domains]),
         )
         handover.transcript = _transcript_rows(payload.transcript)
         try:
@@ -379,6 +437,84 @@ def create_handover(
 # --- read ------------------------------------------------------------------------------------
 
 
+Order = Literal["newest", "waiting"]
+_NOT_REFERENCE = re.compile(r"[^0-9A-Z]")
+_PHONE_LIKE = re.compile(r"^[0-9+()./\s-]+$")
+
+
+def search_kind(q: str | None) -> Literal["reference", "phone"] | None:
+    """What ``q`` searches: a phone number (9+ digits and only phone characters), else a
+    reference (its letters and digits); None when there is nothing to search for."""
+    text = (q or "").strip()
+    if not text:
+        return None
+    if _PHONE_LIKE.match(text) and phone_digits(text):
+        return "phone"
+    return "reference" if _NOT_REFERENCE.sub("", text.upper()) else None
+
+
+def _covered() -> ColumnElement[bool]:
+    """SQL of ``Handover.consent_covers_destination``."""
+    return and_(
+        Handover.consent_given.is_(True),
+        Handover.consent_withdrawn_at.is_(None),
+        Handover.consent_organisation == Handover.destination_organisation,
+    )
+
+
+def _search_condition(q: str) -> ColumnElement[bool] | None:
+    kind = search_kind(q)
+    if kind == "phone":
+        return and_(Handover.search_phone == phone_digits(q), _covered())
+    if kind == "reference":
+        wanted = _NOT_REFERENCE.sub("", q.strip().upper())
+        if not wanted.startswith("VD"):
+            wanted = f"VD{wanted}"
+        # references are "VD-XXXX-99": compare without the dashes, by prefix
+        return func.replace(Handover.reference, "-", "").startswith(wanted, autoescape=True)
+    return None
+
+
+def _conditions(
+    *,
+    organisation: str,
+    status: str | None = None,
+    priority: str | None = None,
+    municipality: str | None = None,
+    level: str | None = None,
+    team: str | None = None,
+    domain: str | None = None,
+    q: str | None = None,
+    assigned_username: str | None = None,
+    unassigned: bool = False,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Handover.destination_organisation == organisation]
+    if status == "open":
+        conditions.append(Handover.status.in_(OPEN_STATUSES))
+    elif status:
+        conditions.append(Handover.status == status)
+    if priority:
+        conditions.append(Handover.priority == priority)
+    if municipality:
+        conditions.append(Handover.municipality_code == municipality)
+    if level:
+        conditions.append(Handover.destination_level == level)
+    if team:
+        conditions.append(Handover.destination_team == team)
+    if domain:
+        conditions.append(Handover.domain_codes.contains(f",{domain},", autoescape=True))
+        conditions.append(_covered())
+    if q:
+        searched = _search_condition(q)
+        if searched is not None:
+            conditions.append(searched)
+    if assigned_username:
+        conditions.append(Handover.assigned_username == assigned_username)
+    if unassigned:
+        conditions.append(Handover.assigned_username.is_(None))
+    return conditions
+
+
 def list_handovers(
     session: Session,
     *,
@@ -387,31 +523,217 @@ def list_handovers(
     priority: str | None = None,
     municipality: str | None = None,
     level: str | None = None,
+    team: str | None = None,
+    domain: str | None = None,
+    q: str | None = None,
+    assigned_username: str | None = None,
+    unassigned: bool = False,
+    order: Order = "newest",
     page: int = 1,
     page_size: int = 20,
 ) -> tuple[Sequence[Handover], int]:
-    """Handovers addressed to ``organisation``: urgent first, then newest first."""
-    conditions = [Handover.destination_organisation == organisation]
-    if status:
-        conditions.append(Handover.status == status)
-    if priority:
-        conditions.append(Handover.priority == priority)
-    if municipality:
-        conditions.append(Handover.municipality_code == municipality)
-    if level:
-        conditions.append(Handover.destination_level == level)
+    """Handovers addressed to ``organisation`` matching the filters (see module docstring).
+
+    ``status`` is one status or ``open`` (new, claimed, in progress). ``order="newest"``:
+    urgent first, then newest first; ``order="waiting"``: open cases first, urgent first,
+    then the longest waiting first."""
+    conditions = _conditions(
+        organisation=organisation,
+        status=status,
+        priority=priority,
+        municipality=municipality,
+        level=level,
+        team=team,
+        domain=domain,
+        q=q,
+        assigned_username=assigned_username,
+        unassigned=unassigned,
+    )
+    urgent_first = case((Handover.priority == "urgent", 0), else_=1)
+    order_by: list[Any]
+    if order == "waiting":
+        open_first = case((Handover.status.in_(OPEN_STATUSES), 0), else_=1)
+        order_by = [open_first, urgent_first, Handover.created_at, Handover.reference]
+    else:
+        order_by = [urgent_first, Handover.created_at.desc(), Handover.reference]
     return page_of(
         session,
         Handover,
         conditions=conditions,
-        order_by=[
-            case((Handover.priority == "urgent", 0), else_=1),
-            Handover.created_at.desc(),
-            Handover.reference,
-        ],
+        order_by=order_by,
         page=page,
         page_size=page_size,
     )
+
+
+def status_counts(
+    session: Session,
+    *,
+    organisation: str,
+    priority: str | None = None,
+    municipality: str | None = None,
+    level: str | None = None,
+    team: str | None = None,
+    domain: str | None = None,
+    q: str | None = None,
+    assigned_username: str | None = None,
+    unassigned: bool = False,
+) -> dict[str, int]:
+    """How many handovers per status match the other filters (every status, zeros too),
+    plus ``open`` (new, claimed, in progress) and ``all``."""
+    conditions = _conditions(
+        organisation=organisation,
+        priority=priority,
+        municipality=municipality,
+        level=level,
+        team=team,
+        domain=domain,
+        q=q,
+        assigned_username=assigned_username,
+        unassigned=unassigned,
+    )
+    rows = session.execute(
+        select(Handover.status, func.count()).where(*conditions).group_by(Handover.status)
+    ).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, count in rows:
+        counts[str(status)] = int(count)
+    counts["open"] = sum(counts[s] for s in OPEN_STATUSES)
+    counts["all"] = sum(counts[s] for s in STATUSES)
+    return counts
+
+
+# --- what an inbox row shows -------------------------------------------------------------------
+
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+DEFAULT_QUESTION = "wil graag contact met een medewerker"
+WITHHELD_TOPIC = "Niet zichtbaar zonder toestemming"
+# Lines of the assistant's summary (actions/transcript.build_summary) that are no topic.
+_TEMPLATE_LINES = (
+    "VEILIG CONTACT",
+    "Vraag:",
+    "Gemeente:",
+    "Voorwaarde van de inwoner:",
+    "Leefgebieden genoemd:",
+    "In eigen woorden:",
+    "Telefoonnummer gegeven",
+    "Geen telefoonnummer gegeven",
+)
+_QUOTED = re.compile(r"\u201c([^\u201d]+)\u201d")
+TOPIC_LENGTH = 90
+
+
+def _short(text: str, length: int = TOPIC_LENGTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1].rstrip(" ,.;:") + "\u2026"
+
+
+def _label(code: str) -> str:
+    return code.replace("_", " ")
+
+
+def topic_of(out: HandoverOut, catalogue: Catalogue) -> str:
+    """A short topic that tells cases apart in a list: the application's title; else the
+    resident's question, the resident's own words or the summary's first own line; else the
+    crisis or the life domains. Never the assistant's generic "Vraag: wil graag contact..."."""
+    if out.withheld:
+        return WITHHELD_TOPIC
+    if out.application is not None:
+        known = catalogue.regelingen.get(out.application.type)
+        return known.title if known else _label(out.application.type).capitalize()
+    lines = [line.strip() for line in out.summary.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("Vraag:"):
+            question = line.removeprefix("Vraag:").strip().rstrip(".")
+            if question and question != DEFAULT_QUESTION:
+                return _short(question[:1].upper() + question[1:])
+    for line in lines:
+        if line.startswith("In eigen woorden:"):
+            words = _QUOTED.findall(line)
+            if words:
+                return _short(f"\u201c{words[0]}\u201d")
+    for line in lines:
+        if not line.startswith(_TEMPLATE_LINES):
+            return _short(line)
+    if out.crisis is not None:
+        return f"Crisis: {_label(out.crisis.type)}"
+    if out.life_domains:
+        return "Leefgebieden: " + ", ".join(_label(d.code) for d in out.life_domains)
+    return "Contactverzoek"
+
+
+ServiceState = Literal["binnen", "laatste_dag", "verlopen", "contact", "afgerond", "onbekend"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLevel:
+    """How long a case has waited against its team's service level, in working days."""
+
+    working_days: int  # waited: until the first contact, the closing, or now
+    term: int | None  # the team's service level (None: unknown team)
+    state: ServiceState
+    label: str  # e.g. "2 werkdagen – binnen termijn (3)"
+
+    @property
+    def overdue(self) -> bool:
+        return self.state == "verlopen" or (
+            self.state == "contact" and self.term is not None and self.working_days > self.term
+        )
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days (Monday to Friday) after ``start`` up to and including ``end``; public
+    holidays are not known here and count as working days."""
+    if end <= start:
+        return 0
+    days = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days += 1
+    return days
+
+
+def _days(n: int) -> str:
+    return f"{n} werkdag" if n == 1 else f"{n} werkdagen"
+
+
+def service_level(
+    handover: Handover, directory: Directory, *, now: datetime | None = None
+) -> ServiceLevel:
+    """Working days the resident waited (local dates, Europe/Amsterdam) against the team's
+    service level (``Directory.response_working_days``; urgent cases have the urgent one)."""
+    term = directory.response_working_days(
+        handover.destination_organisation,
+        handover.destination_team,
+        urgent=handover.priority == "urgent",
+    )
+    finished = handover.status in FINISHED_STATUSES
+    stop = handover.first_contact_at or (handover.closed_at if finished else None) or now
+    stop = stop or utcnow()
+    waited = working_days_between(
+        handover.created_at.astimezone(LOCAL_TIME).date(), stop.astimezone(LOCAL_TIME).date()
+    )
+    if handover.first_contact_at is not None:
+        within = (
+            "" if term is None else (" – binnen termijn" if waited <= term else " – buiten termijn")
+        )
+        return ServiceLevel(waited, term, "contact", f"Contact na {_days(waited)}{within}")
+    if finished:
+        return ServiceLevel(waited, term, "afgerond", f"Afgerond na {_days(waited)}")
+    if term is None:
+        return ServiceLevel(waited, term, "onbekend", f"{_days(waited)} (geen termijn bekend)")
+    if waited > term:
+        state: ServiceState = "verlopen"
+        label = f"{_days(waited)} – termijn verlopen (termijn {_days(term)})"
+    elif waited == term:
+        state = "laatste_dag"
+        label = f"{_days(waited)} – laatste dag van de termijn"
+    else:
+        state = "binnen"
+        label = f"{_days(waited)} – binnen termijn ({_days(term)})"
+    return ServiceLevel(waited, term, state, label)
 
 
 def get_for_organisation(
@@ -484,6 +806,8 @@ def _copy_for_return(
         conversation_id=old.conversation_id,
         channel=old.channel,
         returned_from_id=old.id,
+        search_phone=old.search_phone or phone_digits((old.contact or {}).get("phone")),
+        domain_codes=old.domain_codes or domain_codes_of(old.life_domains),
     )
     successor.transcript = [
         TranscriptEvent(event_id=e.event_id, sender=e.sender, text=e.text, at=e.at, intent=e.intent)
@@ -574,6 +898,13 @@ def change_status(
     handover.updated_at = utcnow()
     if target in FINISHED_STATUSES:
         handover.closed_at = utcnow()
+    if target == "claimed" or (target == "in_progress" and handover.assigned_username is None):
+        _assign_to(handover, username=principal.username, display_name=principal.display_name)
+        detail["assigned_to"] = principal.username
+    elif target == "new":
+        handover.assigned_username = None
+        handover.assigned_name = None
+        handover.assigned_at = None
     audit.record(
         session,
         actor=principal.actor,
@@ -604,6 +935,80 @@ def change_status(
         target,
         principal.actor,
         f" (new handover {successor.reference})" if successor is not None else "",
+    )
+    return handover
+
+
+def _assign_to(handover: Handover, *, username: str, display_name: str) -> None:
+    now = utcnow()
+    handover.assigned_username = username
+    handover.assigned_name = display_name
+    handover.assigned_at = now
+    if handover.claimed_at is None:
+        handover.claimed_at = now
+
+
+def assignable_users(session: Session, *, organisation: str) -> Sequence[StaffUser]:
+    """The active case workers (role staff) of ``organisation``: whom a case can be given to."""
+    return session.scalars(
+        select(StaffUser)
+        .where(
+            StaffUser.organisation == organisation,
+            StaffUser.role == "staff",
+            StaffUser.active.is_(True),
+        )
+        .order_by(StaffUser.team, StaffUser.display_name, StaffUser.username)
+    ).all()
+
+
+def assign(
+    session: Session, *, handover: Handover, username: str, principal: Principal
+) -> Handover:
+    """Give an open case to ``username``, an active case worker of the case's (and the
+    caller's) organisation; a new case becomes claimed. Audited. Commits.
+
+    InvalidRequestError (422) for a user who is not such a case worker (another
+    organisation's user, an auditor, a reviewer, a deactivated user; one message for all, so
+    nothing is revealed about other organisations). ConflictError (409) for a case that is
+    returned or closed."""
+    if handover.status in FINISHED_STATUSES:
+        raise ConflictError(f"a {handover.status} handover cannot be assigned")
+    target = session.scalars(
+        select(StaffUser).where(
+            StaffUser.username == username,
+            StaffUser.organisation == handover.destination_organisation,
+            StaffUser.role == "staff",
+            StaffUser.active.is_(True),
+        )
+    ).first()
+    if target is None or principal.organisation != handover.destination_organisation:
+        raise InvalidRequestError(f"no active case worker {username!r} in your organisation")
+    previous = handover.assigned_username
+    detail: dict[str, Any] = {
+        "handover_id": str(handover.id),
+        "from": previous,
+        "to": target.username,
+    }
+    _assign_to(handover, username=target.username, display_name=target.display_name)
+    if handover.status == "new":
+        handover.status = "claimed"
+        detail["status"] = {"from": "new", "to": "claimed"}
+    handover.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="handover.assign",
+        resource_type="handover",
+        resource_id=str(handover.id),
+        detail=detail,
+    )
+    session.commit()
+    logger.info(
+        "handover %s assigned %s -> %s by %s",
+        handover.reference,
+        previous or "-",
+        target.username,
+        principal.actor,
     )
     return handover
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -32,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from handover_api.api.deps import DirectoryDep, SessionDep, SettingsDep
@@ -45,10 +47,11 @@ from handover_api.core.security import (
     session_csrf_token,
     tokens_equal,
 )
-from handover_api.models import Handover
-from handover_api.schemas import DestinationIn, HandoverUpdate, Priority, Status
-from handover_api.services import applications, audit, handovers, sessions
+from handover_api.models import CALL_OUTCOMES, LEVELS, PRIORITIES, Handover, utcnow
+from handover_api.schemas import CallAttemptCreate, DestinationIn, HandoverUpdate, Status
+from handover_api.services import applications, audit, call_attempts, handovers, sessions
 from handover_api.services.directory import Directory
+from handover_api.services.directory import current as current_directory
 from handover_api.services.errors import ServiceError
 from handover_api.services.principals import Principal
 
@@ -90,6 +93,20 @@ DOMAIN_LABELS = {code: code.replace("_", " ").capitalize() for code in LIFE_DOMA
     "adl": "Algemene dagelijkse levensverrichtingen (ADL)",
     "werk_opleiding": "Werk en opleiding",
 }
+CRISIS_LABELS = {
+    "suicidaliteit": "Suïcidaliteit",
+    "huiselijk_geweld": "Huiselijk geweld",
+    "acute_dakloosheid": "Acute dakloosheid",
+    "medisch_spoed": "Medische spoed",
+    "onbekend": "Crisis (soort onbekend)",
+}
+OUTCOME_LABELS = call_attempts.OUTCOME_LABELS
+# The inbox's status tabs: "open" (new, claimed, in progress) besides the statuses.
+INBOX_STATUS_LABELS = {"open": "Open"} | STATUS_LABELS
+ASSIGNED_LABELS = {"me": "Mijn zaken", "none": "Niet toegewezen"}
+# A resident's button choice as the transcript holds it when the button's title is unknown
+# (stored before the action server replaced payloads such as "/affirm" by the title).
+BUTTON_CHOSEN = "(knop gekozen)"
 
 
 ERROR_TITLES = {
@@ -112,6 +129,10 @@ CROSS_SITE_MESSAGE = (
     "Dit verzoek komt van een andere website en is daarom geweigerd. Gebruik de formulieren "
     "op de Voordeur-pagina's zelf."
 )
+# Case workers ("staff") work handovers; front-office "reviewer"s review conversations.
+PAGE_ROLES = ("staff", "reviewer")
+HOME_OF_ROLE = {"staff": "/staff/inbox", "reviewer": "/staff/gesprekken"}
+WRONG_ROLE = "Deze pagina is voor een andere rol. Gebruik het menu bovenaan."
 NOT_FOUND_HANDOVER = "Deze overdracht bestaat niet of is niet aan uw organisatie gericht."
 
 
@@ -126,6 +147,10 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _env.globals.update(
+    CRISIS_LABELS=CRISIS_LABELS,
+    OUTCOME_LABELS=OUTCOME_LABELS,
+    INBOX_STATUS_LABELS=INBOX_STATUS_LABELS,
+    ASSIGNED_LABELS=ASSIGNED_LABELS,
     STATUS_LABELS=STATUS_LABELS,
     ACTION_LABELS=ACTION_LABELS,
     PRIORITY_LABELS=PRIORITY_LABELS,
@@ -136,6 +161,14 @@ _env.globals.update(
     CSRF_FIELD=CSRF_FIELD,
 )
 _env.filters["datum"] = _local_time
+
+
+def _org_display_name(organisation: str | None, team: str | None = None) -> str:
+    """The organisation's (and team's) name for people, never an internal id."""
+    return current_directory().display_name(organisation, team) if organisation else ""
+
+
+_env.globals["org_display_name"] = _org_display_name
 templates = Jinja2Templates(env=_env)
 
 
@@ -239,22 +272,43 @@ def _staff_login(
     login = sessions.resolve(
         session, session_id=session_id, idle_minutes=settings.VOORDEUR_SESSION_IDLE_MINUTES
     )
-    if login is None or not login.principal.organisation or login.principal.role != "staff":
+    if login is None or not login.principal.organisation or login.principal.role not in PAGE_ROLES:
         return None
     request.state.staff_login = login
     request.state.csrf_token = session_csrf_token(session_id)
     return login
 
 
-def require_page_user(
+def require_any_page_user(
     login: Annotated[sessions.StaffLogin | None, Depends(_staff_login)],
 ) -> Principal:
+    """Any logged-in case worker or reviewer (statistics, logout)."""
     if login is None:
         raise LoginRequired
     return login.principal
 
 
+AnyPageUser = Annotated[Principal, Depends(require_any_page_user)]
+
+
+def require_page_user(user: AnyPageUser) -> Principal:
+    """A case worker: the inbox and the handover pages."""
+    if user.role != "staff":
+        raise StaffPageError(status.HTTP_403_FORBIDDEN, WRONG_ROLE)
+    return user
+
+
 PageUser = Annotated[Principal, Depends(require_page_user)]
+
+
+def require_reviewer_page_user(user: AnyPageUser) -> Principal:
+    """A front-office reviewer: the conversation review pages."""
+    if user.role != "reviewer":
+        raise StaffPageError(status.HTTP_403_FORBIDDEN, WRONG_ROLE)
+    return user
+
+
+ReviewerPageUser = Annotated[Principal, Depends(require_reviewer_page_user)]
 
 
 def same_origin(request: Request) -> None:
@@ -276,10 +330,10 @@ def same_origin(request: Request) -> None:
 SameOrigin = Annotated[None, Depends(same_origin)]
 
 
-def require_form_user(
+def require_any_form_user(
     request: Request,
     _origin: SameOrigin,
-    user: PageUser,
+    user: AnyPageUser,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Principal:
     """A logged-in POST from our own form: same origin and the session's CSRF token."""
@@ -289,7 +343,23 @@ def require_form_user(
     return user
 
 
+AnyFormUser = Annotated[Principal, Depends(require_any_form_user)]
+
+
+def require_form_user(user: AnyFormUser) -> Principal:
+    """A case worker's POST (see ``require_any_form_user``)."""
+    return require_page_user(user)
+
+
 FormUser = Annotated[Principal, Depends(require_form_user)]
+
+
+def require_reviewer_form_user(user: AnyFormUser) -> Principal:
+    """A reviewer's POST (see ``require_any_form_user``)."""
+    return require_reviewer_page_user(user)
+
+
+ReviewerFormUser = Annotated[Principal, Depends(require_reviewer_form_user)]
 
 
 def _own_handover(
@@ -349,7 +419,7 @@ def _login_page(
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 def index(login: Annotated[sessions.StaffLogin | None, Depends(_staff_login)]) -> Response:
-    target = "/staff/inbox" if login else "/staff/login"
+    target = HOME_OF_ROLE[login.principal.role] if login else "/staff/login"
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -393,15 +463,17 @@ def login(
             error="Deze toegangscode is onbekend, verlopen of ingetrokken.",
             status_code=status.HTTP_401_UNAUTHORIZED,
         )
-    if started.principal.role != "staff" or not started.principal.organisation:
+    if started.principal.role not in PAGE_ROLES or not started.principal.organisation:
         sessions.end(session, session_id=started.session_id)
         return _login_page(
             request,
             settings,
-            error="Met dit account kunt u geen overdrachten behandelen.",
+            error="Met dit account kunt u de medewerkerspagina's niet gebruiken.",
             status_code=status.HTTP_403_FORBIDDEN,
         )
-    response = RedirectResponse("/staff/inbox", status_code=status.HTTP_303_SEE_OTHER)
+    response = RedirectResponse(
+        HOME_OF_ROLE[started.principal.role], status_code=status.HTTP_303_SEE_OTHER
+    )
     response.set_cookie(
         COOKIE,
         started.session_id,
@@ -415,53 +487,179 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep, _user: FormUser) -> Response:
+def logout(request: Request, session: SessionDep, _user: AnyFormUser) -> Response:
     sessions.end(session, session_id=request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/staff/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE, path="/staff", httponly=True, samesite="strict")
     return response
 
 
+INBOX_PAGE_SIZE = 25
+BAD_FILTER = "Een van de filters heeft een onbekende waarde. Kies een waarde uit de lijst."
+FilterValue = Annotated[str, Query(max_length=100)]
+
+
+def _choice(value: str, allowed: Any) -> str | None:
+    """A filter value from a GET form: empty is no filter, an unknown one a Dutch 422 page."""
+    value = value.strip()
+    if not value:
+        return None
+    if value not in allowed:
+        raise StaffPageError(422, BAD_FILTER)
+    return value
+
+
+def _team_options(directory: Directory, organisation: str) -> list[tuple[str, str]]:
+    org = directory.organisation(organisation)
+    if org is None:
+        return []
+    return [(t.id, t.name[:1].upper() + t.name[1:]) for t in org.teams.values()]
+
+
+def _municipality_options(directory: Directory, organisation: str) -> list[tuple[str, str]]:
+    served = [
+        m
+        for m in directory.municipalities.values()
+        if any(ref.organisation == organisation for ref in m.destinations)
+    ]
+    return sorted(((m.code, m.name) for m in served), key=lambda item: item[1])
+
+
+def _inbox_url(filters: dict[str, str | None], **changes: Any) -> str:
+    """The inbox with ``filters`` (changed by ``changes``), empty ones left out."""
+    merged = {**filters, **changes}
+    query = urlencode(
+        {k: v for k, v in merged.items() if v not in (None, "") and not (k == "page" and v == 1)}
+    )
+    return f"/staff/inbox?{query}" if query else "/staff/inbox"
+
+
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox(
     request: Request,
     session: SessionDep,
+    directory: DirectoryDep,
     user: PageUser,
-    status_: Annotated[Status | None, Query(alias="status")] = None,
-    priority: Priority | None = None,
+    status_: Annotated[str, Query(alias="status", max_length=20)] = "",
+    priority: FilterValue = "",
+    q: FilterValue = "",
+    team: FilterValue = "",
+    municipality: FilterValue = "",
+    level: FilterValue = "",
+    domain: FilterValue = "",
+    assigned: FilterValue = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    """The case worker's inbox: open cases first, urgent first, then longest waiting first;
+    filters and search in the query string (so a filtered view can be bookmarked)."""
     assert user.organisation is not None
-    page_size = 25
+    organisation = user.organisation
+    teams = _team_options(directory, organisation)
+    municipalities = _municipality_options(directory, organisation)
+    chosen_status = _choice(status_, INBOX_STATUS_LABELS)
+    chosen_priority = _choice(priority, PRIORITIES)
+    chosen_team = _choice(team, {t for t, _ in teams})
+    chosen_municipality = _choice(municipality, {code for code, _ in municipalities})
+    chosen_level = _choice(level, LEVELS)
+    chosen_domain = _choice(domain, DOMAIN_LABELS)
+    chosen_assigned = _choice(assigned, ASSIGNED_LABELS)
+    search = q.strip()
+    filters: dict[str, Any] = {
+        "priority": chosen_priority,
+        "municipality": chosen_municipality,
+        "level": chosen_level,
+        "team": chosen_team,
+        "domain": chosen_domain,
+        "q": search or None,
+        "assigned_username": user.username if chosen_assigned == "me" else None,
+        "unassigned": chosen_assigned == "none",
+    }
     items, total = handovers.list_handovers(
         session,
-        organisation=user.organisation,
-        status=status_,
-        priority=priority,
+        organisation=organisation,
+        status=chosen_status,
+        order="waiting",
         page=page,
-        page_size=page_size,
+        page_size=INBOX_PAGE_SIZE,
+        **filters,
     )
+    counts = handovers.status_counts(session, organisation=organisation, **filters)
     audit.record_list(
         session,
         actor=user.actor,
-        organisation=user.organisation,
-        filters={"status": status_, "priority": priority, "page": page},
+        organisation=organisation,
+        filters={
+            "status": chosen_status,
+            "priority": chosen_priority,
+            "municipality": chosen_municipality,
+            "level": chosen_level,
+            "team": chosen_team,
+            "domain": chosen_domain,
+            "search": handovers.search_kind(search),
+            "assigned": chosen_assigned,
+            "page": page,
+        },
         handover_ids=[str(h.id) for h in items],
         via="staff-page",
     )
     session.commit()
+    catalogue = applications.current()
+    now = utcnow()
+    rows = []
+    for h in items:
+        out = handovers.to_out(h)
+        rows.append(
+            {
+                "h": out,
+                "topic": handovers.topic_of(out, catalogue),
+                "sla": handovers.service_level(h, directory, now=now),
+                "team_name": directory.display_name(h.destination_organisation, h.destination_team),
+            }
+        )
+    query: dict[str, str | None] = {
+        "q": search or None,
+        "status": chosen_status,
+        "priority": chosen_priority,
+        "team": chosen_team,
+        "municipality": chosen_municipality,
+        "level": chosen_level,
+        "domain": chosen_domain,
+        "assigned": chosen_assigned,
+    }
+    pages = max(1, -(-total // INBOX_PAGE_SIZE))
     return _page(
         request,
         "inbox.html",
         {
-            "items": [handovers.to_out(h) for h in items],
+            "rows": rows,
             "total": total,
             "page": page,
-            "pages": max(1, -(-total // page_size)),
-            "status": status_ or "",
-            "priority": priority or "",
+            "pages": pages,
+            "counts": counts,
+            "query": query,
+            "search": search,
+            "filtered": any(v for k, v in query.items() if k != "status"),
+            "teams": teams,
+            "municipalities": municipalities,
+            "inbox_url": lambda **changes: _inbox_url(query, **changes),
         },
     )
+
+
+def _shown_transcript(events: list[Any]) -> list[Any]:
+    """The conversation as the resident saw it: a button payload ("/affirm") that reached us
+    without its title reads "(knop gekozen)" instead of the code."""
+    return [
+        e.model_copy(update={"text": BUTTON_CHOSEN})
+        if e.sender == "user" and e.text.startswith("/")
+        else e
+        for e in events
+    ]
+
+
+def _local_input(value: datetime) -> str:
+    """A moment as an ``<input type="datetime-local">`` value (local time)."""
+    return value.astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M")
 
 
 def _detail_context(
@@ -476,21 +674,14 @@ def _detail_context(
     )
     session.commit()
     out = handovers.to_out(handover)
+    assert user.organisation is not None
     return {
         "h": out,
         # The application as a readable form (None while consent withholds it).
-        "application": (
-            applications.view(
-                regeling=out.application.type,
-                fields=out.application.fields,
-                complete=out.application.complete,
-                catalogue=applications.current(),
-            )
-            if out.application
-            else None
-        ),
+        "application": _application_view(out),
         "notes": handovers.notes_out(handover),
-        "transcript": transcript,
+        "calls": call_attempts.attempts_out(handover),
+        "transcript": _shown_transcript(transcript),
         "return_targets": directory.return_targets(
             municipality_code=handover.municipality_code,
             from_organisation=handover.destination_organisation,
@@ -498,8 +689,33 @@ def _detail_context(
         "org_name": directory.display_name,
         "transitions": sorted(t for t in handovers.TRANSITIONS[handover.status] if t != "returned"),
         "can_return": "returned" in handovers.TRANSITIONS[handover.status],
+        "is_open": handover.status not in ("returned", "closed"),
+        "assignees": [
+            (u.username, u.display_name, _team_name(directory, u.organisation, u.team))
+            for u in handovers.assignable_users(session, organisation=user.organisation)
+        ],
+        "sla": handovers.service_level(handover, directory),
+        "now_local": _local_input(utcnow()),
         "error": None,
+        "form": {},
     }
+
+
+def _team_name(directory: Directory, organisation: str, team: str | None) -> str:
+    org = directory.organisation(organisation)
+    known = org.teams.get(team) if org is not None and team else None
+    return known.name[:1].upper() + known.name[1:] if known else ""
+
+
+def _application_view(out: Any) -> applications.ApplicationView | None:
+    if not out.application:
+        return None
+    return applications.view(
+        regeling=out.application.type,
+        fields=out.application.fields,
+        complete=out.application.complete,
+        catalogue=applications.current(),
+    )
 
 
 @router.get("/handovers/{handover_id}", response_class=HTMLResponse)
@@ -511,6 +727,42 @@ def detail(
     handover: OwnHandover,
 ) -> Response:
     return _page(request, "detail.html", _detail_context(session, user, handover, directory))
+
+
+@router.get("/handovers/{handover_id}/print", response_class=HTMLResponse)
+def print_view(
+    request: Request,
+    session: SessionDep,
+    directory: DirectoryDep,
+    user: PageUser,
+    handover: OwnHandover,
+) -> Response:
+    """A case summary to print or save as PDF: no menu, no forms, no transcript. Audited as a
+    read of the handover (``via: staff-print``)."""
+    audit.record(
+        session,
+        actor=user.actor,
+        action="handover.read",
+        resource_type="handover",
+        resource_id=str(handover.id),
+        detail={"handover_id": str(handover.id), "via": "staff-print"},
+    )
+    session.commit()
+    out = handovers.to_out(handover)
+    return _page(
+        request,
+        "print.html",
+        {
+            "h": out,
+            "application": _application_view(out),
+            "notes": handovers.notes_out(handover),
+            "calls": call_attempts.attempts_out(handover),
+            "org_name": directory.display_name,
+            "sla": handovers.service_level(handover, directory),
+            "topic": handovers.topic_of(out, applications.current()),
+            "printed_at": utcnow(),
+        },
+    )
 
 
 @router.post("/handovers/{handover_id}/status", response_class=HTMLResponse)
@@ -526,7 +778,8 @@ def change_status(
     consent_for_destination: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """A status change; ``returned`` takes ``target`` from the pick-list of the other level's
-    teams ("level|organisation|team") and the consent checkbox."""
+    teams ("level|organisation|team") and the consent checkbox. Claiming assigns the case to
+    the user; releasing it clears the assignment."""
     try:
         destination = None
         if status_ == "returned" and target.count("|") == 2:
@@ -551,6 +804,110 @@ def change_status(
     return RedirectResponse(
         f"/staff/handovers/{handover.id}", status_code=status.HTTP_303_SEE_OTHER
     )
+
+
+@router.post("/handovers/{handover_id}/assign", response_class=HTMLResponse)
+def assign(
+    request: Request,
+    session: SessionDep,
+    directory: DirectoryDep,
+    user: FormUser,
+    handover: OwnHandoverForUpdate,
+    username: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Give the case to a colleague of the same organisation (pick-list of case workers)."""
+    try:
+        handovers.assign(session, handover=handover, username=username.strip(), principal=user)
+    except ServiceError as exc:
+        session.rollback()
+        context = _detail_context(session, user, handover, directory)
+        context["error"] = (
+            "Deze zaak is afgerond en kan niet meer worden toegewezen."
+            if exc.status_code == 409
+            else "Kies in de lijst een medewerker van uw organisatie om de zaak aan toe te wijzen."
+        )
+        return _page(request, "detail.html", context, status_code=exc.status_code)
+    return RedirectResponse(
+        f"/staff/handovers/{handover.id}#behandelaar", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+CALLBACK_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+def _callback_moment(value: str) -> datetime | None:
+    """A ``datetime-local`` value (local time, Europe/Amsterdam) as a UTC moment."""
+    value = value.strip()
+    if not value:
+        return None
+    for fmt in CALLBACK_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=LOCAL_TIME)
+        except ValueError:
+            continue
+    raise ValueError("callback_at is not a date and time")
+
+
+@router.post("/handovers/{handover_id}/calls", response_class=HTMLResponse)
+def add_call_attempt(
+    request: Request,
+    session: SessionDep,
+    directory: DirectoryDep,
+    user: FormUser,
+    handover: OwnHandoverForUpdate,
+    outcome: Annotated[str, Form(max_length=20)] = "",
+    callback_at: Annotated[str, Form(max_length=40)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Record a call attempt: bereikt, niet bereikt, or terugbellen op (date and time)."""
+    error: str | None = None
+    status_code = 422
+    try:
+        if outcome not in CALL_OUTCOMES:
+            raise ValueError("outcome")
+        moment = _callback_moment(callback_at) if outcome == "terugbellen" else None
+        body = CallAttemptCreate.model_validate(
+            {"outcome": outcome, "callback_at": moment, "note": note.strip() or None}
+        )
+        call_attempts.record_attempt(
+            session,
+            handover=handover,
+            outcome=body.outcome,
+            callback_at=body.callback_at,
+            note=body.note,
+            principal=user,
+        )
+    except ServiceError as exc:
+        session.rollback()
+        status_code = exc.status_code
+        error = (
+            "Deze zaak is afgerond: er kunnen geen belpogingen meer bij."
+            if exc.status_code == 409
+            else _call_error(exc.message)
+        )
+    except (ValidationError, ValueError) as exc:
+        error = _call_error(str(exc))
+    if error is not None:
+        context = _detail_context(session, user, handover, directory)
+        context["error"] = error
+        context["form"] = {"outcome": outcome, "callback_at": callback_at, "note": note}
+        return _page(request, "detail.html", context, status_code=status_code)
+    return RedirectResponse(
+        f"/staff/handovers/{handover.id}#belpogingen", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+def _call_error(message: str) -> str:
+    if "outcome" in message and "callback" not in message:
+        return "Kies de uitkomst van de belpoging: bereikt, niet bereikt of terugbellen."
+    if "callback" in message or "datetime" in message or "date" in message:
+        return (
+            "Vul bij terugbellen een datum en tijd in (uiterlijk een jaar vooruit) waarop u "
+            "de inwoner terugbelt."
+        )
+    if "note" in message:
+        return "De toelichting is te lang of bevat tekens die niet zijn toegestaan."
+    return "De belpoging kon niet worden opgeslagen. Controleer de invoer."
 
 
 @router.post("/handovers/{handover_id}/notes", response_class=HTMLResponse)

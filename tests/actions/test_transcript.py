@@ -98,3 +98,109 @@ def test_a_grouped_bsn_after_the_keyword_never_leaves_the_conversation() -> None
     ]
     sent = transcript_events(make_tracker(events=events))[0]["text"]
     assert sent == "BSN: [BSN verwijderd], bel me op 06 - 12345678"
+
+
+# --- button payloads as the resident saw them ----------------------------------------------
+
+
+def _bot(text: str, timestamp: float, buttons: list[dict[str, str]] | None = None) -> dict:
+    event: dict = {"event": "bot", "text": text, "timestamp": timestamp}
+    if buttons is not None:
+        event["data"] = {"buttons": buttons, "elements": None}
+    return event
+
+
+def _user(text: str, timestamp: float, intent: str = "affirm") -> dict:
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": timestamp,
+        "parse_data": {"intent": {"name": intent}},
+    }
+
+
+def _texts(events: list[dict]) -> list[tuple[str, str]]:
+    return [(e["sender"], e["text"]) for e in transcript_events(make_tracker(events=events))]
+
+
+def test_a_button_payload_becomes_the_title_of_the_chosen_button() -> None:
+    events = [
+        _bot(
+            "Gaat het om uzelf?",
+            1.0,
+            [
+                {"title": "Om mij", "payload": "/affirm"},
+                {"title": "Om iemand anders", "payload": "/deny"},
+            ],
+        ),
+        _user("/deny", 2.0, "deny"),
+        _bot(
+            "Mag ik dit delen?",
+            3.0,
+            [{"title": "Ja", "payload": "/affirm"}, {"title": "Nee", "payload": "/deny"}],
+        ),
+        _user("/affirm", 4.0),
+    ]
+    assert _texts(events) == [
+        ("bot", "Gaat het om uzelf?\n[Om mij] [Om iemand anders]"),
+        ("user", "Om iemand anders"),
+        ("bot", "Mag ik dit delen?\n[Ja] [Nee]"),
+        ("user", "Ja"),
+    ]
+    sent = transcript_events(make_tracker(events=events))
+    assert sent[3]["intent"] == "affirm"  # the intent is kept for the professional's tools
+
+
+def test_a_payload_with_entities_matches_whatever_its_spacing() -> None:
+    events = [
+        _bot(
+            "Waarvoor wilt u iets aanvragen?",
+            1.0,
+            [
+                {"title": "Bijstand", "payload": '/inform{"regeling": "bijstand"}'},
+                {"title": "Wmo", "payload": '/inform{"regeling": "wmo"}'},
+            ],
+        ),
+        _user('/inform{"regeling":"wmo"}', 2.0, "inform"),
+    ]
+    assert _texts(events)[1] == ("user", "Wmo")
+
+
+def test_buttons_of_the_question_survive_a_bot_message_without_buttons() -> None:
+    events = [
+        _bot("Mag ik dit delen?", 1.0, [{"title": "Ja, dat mag", "payload": "/affirm"}]),
+        _bot("U kunt ook altijd 'stop' typen.", 1.5),
+        _user("/affirm", 2.0),
+    ]
+    assert _texts(events)[-1] == ("user", "Ja, dat mag")
+
+
+def test_an_unknown_payload_is_described_in_dutch_never_shown_as_code() -> None:
+    events = [
+        _bot("Welkom", 1.0),
+        _user("/affirm", 2.0),  # no buttons offered (e.g. an old widget)
+        _bot("Kies", 3.0, [{"title": "Ja", "payload": "/affirm"}]),
+        _user("/deny", 4.0, "deny"),  # not one of the buttons
+        _user("/affirm", 5.0),  # buttons were answered already
+    ]
+    user_texts = [text for sender, text in _texts(events) if sender == "user"]
+    assert user_texts == ["(knop gekozen)"] * 3
+
+
+def test_event_ids_stay_those_of_the_raw_events() -> None:
+    events = [_bot("Mag ik?", 1.0, [{"title": "Ja", "payload": "/affirm"}]), _user("/affirm", 2.0)]
+    first = transcript_events(make_tracker(events=events))
+    again = transcript_events(make_tracker(events=events))
+    assert [e["event_id"] for e in first] == [e["event_id"] for e in again]
+    assert first[1]["text"] == "Ja"
+
+
+def test_typed_text_is_untouched_and_a_title_never_carries_a_bsn() -> None:
+    events = [
+        _bot("Uw BSN?", 1.0, [{"title": "Mijn BSN is 111222333", "payload": "/inform"}]),
+        _user("/inform", 2.0, "inform"),
+        _user("gewoon getypt / met een schuine streep", 3.0, "inform"),
+    ]
+    texts = _texts(events)
+    assert "111222333" not in str(texts)
+    assert texts[-1] == ("user", "gewoon getypt / met een schuine streep")

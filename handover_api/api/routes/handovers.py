@@ -1,6 +1,6 @@
 """/api/v1/handovers: create and consent withdrawal (action server); list, read, transcript,
-application export, update and notes (staff of the receiving organisation). Every read is
-audited, lists too."""
+application export, update, notes, assignment and call attempts (staff of the receiving
+organisation). Every read is audited, lists too."""
 
 from __future__ import annotations
 
@@ -17,9 +17,13 @@ from handover_api.api.deps import (
     StaffPrincipal,
     refuse,
 )
+from handover_api.contract import LIFE_DOMAIN_CODES
 from handover_api.models import Handover
 from handover_api.schemas import (
     ApplicationExport,
+    AssignmentIn,
+    CallAttemptCreate,
+    CallAttemptOut,
     HandoverCreate,
     HandoverDetail,
     HandoverOut,
@@ -32,12 +36,13 @@ from handover_api.schemas import (
     Status,
     Transcript,
 )
-from handover_api.services import application_export, audit, handovers
+from handover_api.services import application_export, audit, call_attempts, handovers
 from handover_api.services.errors import ServiceError
 
 router = APIRouter(prefix="/handovers", tags=["handovers"])
 
 NOT_FOUND = "handover not found"
+LifeDomainCode = Literal[LIFE_DOMAIN_CODES]  # type: ignore[valid-type]
 NO_APPLICATION = "this handover holds no application"
 
 
@@ -118,9 +123,31 @@ def list_handovers(
     level: Level | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="a reference (whole or its start, with or without VD-, any case) or a "
+            "phone number (compared on its last nine digits)",
+        ),
+    ] = None,
+    team: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9][a-z0-9_.-]*$")] = None,
+    domain: Annotated[LifeDomainCode | None, Query(description="a life domain code")] = None,
+    assigned: Annotated[
+        Literal["me", "none"] | None,
+        Query(description="me: cases assigned to the caller; none: cases nobody has"),
+    ] = None,
+    sort: Annotated[
+        Literal["newest", "waiting"],
+        Query(
+            description="newest: urgent first, newest first (default); waiting: open cases "
+            "first, urgent first, longest waiting first"
+        ),
+    ] = "newest",
 ) -> HandoverPage:
     """Handovers addressed to the caller's organisation: urgent first, then newest first.
-    The list itself is audited (which handovers were shown to whom)."""
+    The list itself is audited (which handovers were shown to whom; of ``q`` only whether it
+    searched a reference or a phone number, never the number)."""
     assert principal.organisation is not None
     items, total = handovers.list_handovers(
         session,
@@ -129,6 +156,12 @@ def list_handovers(
         priority=priority,
         municipality=municipality,
         level=level,
+        team=team,
+        domain=domain,
+        q=q,
+        assigned_username=principal.username if assigned == "me" else None,
+        unassigned=assigned == "none",
+        order=sort,
         page=page,
         page_size=page_size,
     )
@@ -141,6 +174,10 @@ def list_handovers(
             "priority": priority,
             "municipality": municipality,
             "level": level,
+            "team": team,
+            "domain": domain,
+            "search": handovers.search_kind(q),
+            "assigned": assigned,
             "page": page,
         },
         handover_ids=[str(h.id) for h in items],
@@ -160,6 +197,7 @@ def read_handover(
         **handovers.to_out(handover).model_dump(),
         notes=handovers.notes_out(handover),
         transcript=handovers.transcript_of(session, handover=handover, redacted=True),
+        call_attempts=call_attempts.attempts_out(handover),
     )
     audit.record_handover_read(session, actor=principal.actor, handover_id=str(handover.id))
     session.commit()
@@ -273,6 +311,59 @@ def add_note(
         author_username=note.author_username,
         text=note.text,
     )
+
+
+@router.post(
+    "/{handover_id}/assign",
+    response_model=HandoverOut,
+    responses={
+        404: {
+            "description": "no such handover, or no such active case worker in your organisation"
+        },
+        409: {"description": "the handover is returned or closed"},
+    },
+)
+def assign_handover(
+    handover: OwnHandover, body: AssignmentIn, session: SessionDep, principal: StaffPrincipal
+) -> HandoverOut:
+    """Give the case to a case worker (role staff, active) of the caller's organisation; a
+    new case becomes claimed. Anyone else (another organisation's user, an auditor, a
+    deactivated user) is 422. Audited as ``handover.assign``."""
+    try:
+        handover = handovers.assign(
+            session, handover=handover, username=body.username, principal=principal
+        )
+    except ServiceError as exc:
+        session.rollback()
+        raise _http(exc) from exc
+    return handovers.to_out(handover)
+
+
+@router.post(
+    "/{handover_id}/call-attempts",
+    response_model=CallAttemptOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "the handover is returned or closed"}},
+)
+def add_call_attempt(
+    handover: OwnHandover, body: CallAttemptCreate, session: SessionDep, principal: StaffPrincipal
+) -> CallAttemptOut:
+    """Record an attempt to reach the resident: ``bereikt``, ``niet_bereikt`` or
+    ``terugbellen`` (with ``callback_at``), signed with the caller's name. The first
+    ``bereikt`` sets ``first_contact_at``."""
+    try:
+        attempt = call_attempts.record_attempt(
+            session,
+            handover=handover,
+            outcome=body.outcome,
+            callback_at=body.callback_at,
+            note=body.note,
+            principal=principal,
+        )
+    except ServiceError as exc:
+        session.rollback()
+        raise _http(exc) from exc
+    return call_attempts.to_out(attempt)
 
 
 @router.post("/{handover_id}/consent-withdrawal", response_model=HandoverOut)

@@ -534,7 +534,7 @@ def test_auditor_cannot_use_the_handover_pages(client: TestClient, session: Sess
     token = users.issue_token(session, user=user)
     session.commit()
     response = client.post("/staff/login", data={"token": token, "csrf_token": login_csrf(client)})
-    assert response.status_code == 403 and "geen overdrachten" in response.text
+    assert response.status_code == 403 and "medewerkerspagina" in response.text
     assert session.scalars(select(StaffSession)).all() == []
 
 
