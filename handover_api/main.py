@@ -51,6 +51,7 @@ from handover_api.core.config import Settings, get_settings
 from handover_api.core.db import Database
 from handover_api.core.logging import install_log_filters
 from handover_api.services import application_export, applications, directory
+from handover_api.web.review_routes import router as review_router
 from handover_api.web.routes import LoginRequired, error_page, login_required_handler
 from handover_api.web.routes import router as staff_router
 
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_V1)
     app.include_router(staff_router)
+    app.include_router(review_router)
     app.add_exception_handler(LoginRequired, login_required_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     return app

@@ -89,6 +89,93 @@ def record_transcript_read(
     )
 
 
+def record_conversation_read(
+    session: Session, *, actor: str, conversation_id: str, via: str | None = None
+) -> None:
+    """A reviewer opened one conversation (all its messages, redacted) for review."""
+    detail: dict[str, Any] = {"view": "redacted"}
+    if via:
+        detail["via"] = via
+    record(
+        session,
+        actor=actor,
+        action="conversation.read",
+        resource_type="conversation",
+        resource_id=conversation_id,
+        detail=detail,
+    )
+
+
+def record_conversation_list(
+    session: Session,
+    *,
+    actor: str,
+    organisation: str,
+    filters: dict[str, Any],
+    conversation_ids: list[str],
+    via: str | None = None,
+) -> None:
+    """A list of conversations shown to a reviewer (ids only; never a search text)."""
+    detail: dict[str, Any] = {
+        "filters": {k: v for k, v in filters.items() if v is not None},
+        "count": len(conversation_ids),
+        "conversation_ids": conversation_ids,
+    }
+    if via:
+        detail["via"] = via
+    record(
+        session,
+        actor=actor,
+        action="conversation.list",
+        resource_type="organisation",
+        resource_id=organisation,
+        detail=detail,
+    )
+
+
+def record_review_mark(
+    session: Session,
+    *,
+    actor: str,
+    conversation_id: str,
+    event_id: int,
+    correct_intent: str | None,
+    previous: str | None,
+) -> None:
+    """A message marked misunderstood (``correct_intent``), re-marked, or unmarked (None)."""
+    record(
+        session,
+        actor=actor,
+        action="review.unmark" if correct_intent is None else "review.mark",
+        resource_type="conversation",
+        resource_id=conversation_id,
+        detail={"event_id": event_id, "correct_intent": correct_intent, "previous": previous},
+    )
+
+
+def record_review_export(
+    session: Session,
+    *,
+    actor: str,
+    organisation: str,
+    intents: int,
+    examples: int,
+    via: str | None = None,
+) -> None:
+    """The organisation's corrections were exported as training data (redacted texts)."""
+    detail: dict[str, Any] = {"intents": intents, "examples": examples}
+    if via:
+        detail["via"] = via
+    record(
+        session,
+        actor=actor,
+        action="review.export",
+        resource_type="organisation",
+        resource_id=organisation,
+        detail=detail,
+    )
+
+
 def route_of(request: Request) -> str:
     """The route template (``/api/v1/handovers/{handover_id}``), not the concrete path, so no
     id typed by a caller, nor a conversation id, ends up in the log verbatim."""

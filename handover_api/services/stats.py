@@ -1,0 +1,344 @@
+"""Figures for the dashboard (/staff/statistieken, ``GET /api/v1/stats``).
+
+Scope: the caller's organisation. Handover figures count the handovers addressed to it
+(``destination_organisation``); conversation figures count the conversations of the
+municipalities it serves (``Directory.serves``). The period is a range of local dates
+(Europe/Amsterdam), both ends included; by default the last 30 days up to today.
+
+- conversations per day: by the local date the conversation started;
+- fallback rate: resident messages answered with the fallback / all resident messages (the
+  conversation counters ``fallbacks`` and ``user_messages``), and the conversations with at
+  least one fallback;
+- share that needed a person: conversations with a handover (to any organisation) / all;
+- median time to claim (``claimed_at - created_at``) and to first contact
+  (``first_contact_at - created_at``), over the handovers that got there;
+- handovers outside opening hours: made when the receiving team was closed, by the team's
+  ``contact.hours`` in the region file ("ma-vr 9.00-17.00", "ma-do 8.30-17.00, vr 8.30-12.00")
+  or else Monday to Friday 09:00-17:00 Amsterdam time. Public holidays are not taken into
+  account: a handover on Koningsdag at 10:00 counts as inside opening hours;
+- misunderstood intents: the intents the assistant recognised in messages that the
+  organisation's reviewers marked as misunderstood (by the message's date).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import statistics
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in .venv-api
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from handover_api.models import Conversation, ConversationEvent, Handover, ReviewMark
+from handover_api.services.directory import Directory
+from handover_api.services.reviews import municipalities_of
+
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+DEFAULT_HOURS_TEXT = "ma-vr 9.00-17.00"
+NO_INTENT = "(geen intentie)"
+
+_DAYS = {"ma": 0, "di": 1, "wo": 2, "do": 3, "vr": 4, "za": 5, "zo": 6}
+_DAY = r"(?:ma|di|wo|do|vr|za|zo)"
+_RANGE = rf"{_DAY}(?:\s*(?:-|–|t/m)\s*{_DAY})?"
+_SEGMENT = re.compile(
+    rf"(?P<days>{_RANGE}(?:\s*(?:,|/|en)\s*{_RANGE})*)\s*:?\s+"
+    r"(?P<start>\d{1,2})[.:](?P<start_min>\d{2})\s*(?:-|–|tot)\s*"
+    r"(?P<end>\d{1,2})[.:](?P<end_min>\d{2})"
+)
+
+
+class StatsError(ValueError):
+    """The requested period is not usable (from after to, or longer than a year)."""
+
+
+# --- opening hours --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    """Weekday (0 = Monday) -> (opens, closes) intervals, local time."""
+
+    slots: tuple[tuple[int, time, time], ...]
+
+    def is_open(self, moment: datetime) -> bool:
+        local = moment.astimezone(LOCAL_TIME)
+        now = local.time()
+        return any(day == local.weekday() and start <= now < end for day, start, end in self.slots)
+
+
+def _days_of(text: str) -> list[int]:
+    days: list[int] = []
+    text = re.sub(r"\s*t/m\s*", "-", text)
+    for part in re.split(r"\s*(?:,|/|\ben\b)\s*", text):
+        bounds = re.split(r"\s*[-–]\s*", part.strip())
+        if bounds[0] not in _DAYS or bounds[-1] not in _DAYS:
+            continue
+        first, last = _DAYS[bounds[0]], _DAYS[bounds[-1]]
+        days.extend(range(first, last + 1) if first <= last else [first])
+    return days
+
+
+def parse_hours(text: str | None) -> OpeningHours | None:
+    """Opening hours from the region files' Dutch notation ("ma-vr 9.00-17.00"); None when
+    nothing in ``text`` can be read as days and times."""
+    if not text:
+        return None
+    slots: list[tuple[int, time, time]] = []
+    for match in _SEGMENT.finditer(text.lower()):
+        try:
+            start = time(int(match["start"]), int(match["start_min"]))
+            end = time(int(match["end"]), int(match["end_min"]))
+        except ValueError:
+            continue
+        if start >= end:
+            continue
+        slots.extend((day, start, end) for day in _days_of(match["days"]))
+    return OpeningHours(tuple(slots)) if slots else None
+
+
+DEFAULT_HOURS = parse_hours(DEFAULT_HOURS_TEXT)
+assert DEFAULT_HOURS is not None
+
+
+@functools.lru_cache(maxsize=8)
+def team_hours(regions_dir: Path) -> Mapping[tuple[str, str], str]:
+    """(organisation, team) -> ``contact.hours`` from the region files (those that have one).
+
+    Read here because ``services.directory`` keeps only what routing needs; a file that cannot
+    be read is skipped (the directory itself refuses malformed files at start-up).
+    """
+    found: dict[tuple[str, str], str] = {}
+    for path in sorted(regions_dir.glob("*.yml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        organisations = data.get("organisations") if isinstance(data, dict) else None
+        for org in organisations or []:
+            if not isinstance(org, dict):
+                continue
+            for team in org.get("teams") or []:
+                contact = team.get("contact") if isinstance(team, dict) else None
+                hours = contact.get("hours") if isinstance(contact, dict) else None
+                if isinstance(hours, str):
+                    found[(str(org.get("id")), str(team.get("id")))] = hours
+    return found
+
+
+def hours_for(
+    organisation: str, team: str, configured: Mapping[tuple[str, str], str]
+) -> OpeningHours:
+    return parse_hours(configured.get((organisation, team))) or DEFAULT_HOURS  # type: ignore[return-value]
+
+
+# --- the figures ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: date
+    count: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    date_from: date
+    date_to: date
+    conversations: int
+    per_day: list[DayCount]
+    user_messages: int
+    fallback_messages: int
+    conversations_with_fallback: int
+    conversations_with_handover: int
+    handovers: int
+    per_destination: list[Count]
+    per_life_domain: list[Count]
+    claimed: int
+    contacted: int
+    median_claim_seconds: float | None
+    median_first_contact_seconds: float | None
+    outside_hours: int
+    misunderstood: list[Count] = field(default_factory=list)
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return self.fallback_messages / self.user_messages if self.user_messages else None
+
+    @property
+    def person_share(self) -> float | None:
+        return self.conversations_with_handover / self.conversations if self.conversations else None
+
+    @property
+    def outside_hours_share(self) -> float | None:
+        return self.outside_hours / self.handovers if self.handovers else None
+
+
+def period(
+    date_from: date | None, date_to: date | None, *, today: date | None = None
+) -> tuple[date, date]:
+    """The period asked for, defaults filled in: up to today, 30 days long."""
+    today = today or datetime.now(LOCAL_TIME).date()
+    end = date_to or (date_from + timedelta(days=DEFAULT_DAYS - 1) if date_from else today)
+    start = date_from or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise StatsError("the start date is after the end date")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise StatsError(f"a period is at most {MAX_DAYS} days")
+    return start, end
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (
+        datetime.combine(start, time.min, tzinfo=LOCAL_TIME),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=LOCAL_TIME),
+    )
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _domain_codes(handover: Handover) -> list[str]:
+    codes = [c for c in handover.domain_codes.split(",") if c]
+    if codes:
+        return codes
+    return [
+        str(d["code"]) for d in handover.life_domains or [] if isinstance(d, dict) and "code" in d
+    ]
+
+
+def compute(
+    session: Session,
+    *,
+    directory: Directory,
+    organisation: str,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    regions_dir: Path | None = None,
+    domain_labels: Mapping[str, str] | None = None,
+    today: date | None = None,
+) -> Stats:
+    """The dashboard's figures for ``organisation`` over the period (see the module doc)."""
+    start, end = period(date_from, date_to, today=today)
+    lower, upper = _bounds(start, end)
+    labels = domain_labels or {}
+
+    # conversations of the municipalities served
+    codes = municipalities_of(directory, organisation)
+    in_scope = (
+        Conversation.municipality_code.in_(codes),
+        Conversation.started_at >= lower,
+        Conversation.started_at < upper,
+    )
+    rows = session.execute(
+        select(
+            Conversation.started_at,
+            Conversation.user_messages,
+            Conversation.fallbacks,
+            exists().where(Handover.conversation_id == Conversation.id),
+        ).where(*in_scope)
+    ).all()
+    days = Counter(started.astimezone(LOCAL_TIME).date() for started, *_ in rows)
+    per_day = [
+        DayCount(day=start + timedelta(days=i), count=days.get(start + timedelta(days=i), 0))
+        for i in range((end - start).days + 1)
+    ]
+
+    # handovers addressed to the organisation
+    handovers = session.scalars(
+        select(Handover).where(
+            Handover.destination_organisation == organisation,
+            Handover.created_at >= lower,
+            Handover.created_at < upper,
+        )
+    ).all()
+    destinations = Counter(h.destination_team for h in handovers)
+    domains = Counter(code for h in handovers for code in _domain_codes(h))
+    claim = [
+        (h.claimed_at - h.created_at).total_seconds()
+        for h in handovers
+        if h.claimed_at is not None and h.claimed_at >= h.created_at
+    ]
+    contact = [
+        (h.first_contact_at - h.created_at).total_seconds()
+        for h in handovers
+        if h.first_contact_at is not None and h.first_contact_at >= h.created_at
+    ]
+    configured = team_hours(regions_dir) if regions_dir is not None else {}
+    outside = sum(
+        not hours_for(h.destination_organisation, h.destination_team, configured).is_open(
+            h.created_at
+        )
+        for h in handovers
+    )
+
+    # messages the organisation's reviewers marked as misunderstood
+    marked = session.execute(
+        select(ConversationEvent.intent, func.count())
+        .join(ReviewMark, ReviewMark.event_id == ConversationEvent.id)
+        .where(
+            ReviewMark.organisation == organisation,
+            ConversationEvent.at >= lower,
+            ConversationEvent.at < upper,
+        )
+        .group_by(ConversationEvent.intent)
+    ).all()
+
+    return Stats(
+        date_from=start,
+        date_to=end,
+        conversations=len(rows),
+        per_day=per_day,
+        user_messages=sum(r[1] for r in rows),
+        fallback_messages=sum(r[2] for r in rows),
+        conversations_with_fallback=sum(1 for r in rows if r[2] > 0),
+        conversations_with_handover=sum(1 for r in rows if r[3]),
+        handovers=len(handovers),
+        per_destination=[
+            Count(key=team, label=directory.display_name(organisation, team), count=n)
+            for team, n in sorted(destinations.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        per_life_domain=[
+            Count(key=code, label=labels.get(code, code), count=n)
+            for code, n in sorted(domains.items(), key=lambda kv: (-kv[1], kv[0]))
+        ],
+        claimed=len(claim),
+        contacted=len(contact),
+        median_claim_seconds=_median(claim),
+        median_first_contact_seconds=_median(contact),
+        outside_hours=outside,
+        misunderstood=[
+            Count(key=intent or "", label=intent or NO_INTENT, count=n)
+            for intent, n in sorted(marked, key=lambda kv: (-kv[1], kv[0] or ""))
+        ],
+    )
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration for people, in Dutch: "45 min", "3 u 05 min", "2 d 4 u"."""
+    if seconds is None:
+        return "–"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} u {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} u"
