@@ -13,148 +13,28 @@ locally, and fails under CI (``CI=true``) or ``VOORDEUR_REQUIRE_BROWSER=1`` (``.
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 from sqlalchemy import select
 
-from handover_api.cli import migrate
 from handover_api.core.config import Settings
 from handover_api.core.db import make_engine, make_session_factory
-from handover_api.main import create_app
 from handover_api.models import Handover, HandoverNote, StaffSession
 from handover_api.services import users
 from tests.handover_api.conftest import BIJSTAND_APPLICATION_FIELDS
+from tests.handover_api.web.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENS,
+    SERVICE_TOKEN,
+    LiveApp,
+    no_browser,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SCREENS = REPO_ROOT / "test-artifacts" / "screens"
-CHROMIUM = Path(os.environ.get("VOORDEUR_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SERVICE_TOKEN = "browser-test-service-token-0123456789"
 APPLICATION_FIELDS = BIJSTAND_APPLICATION_FIELDS
-
-
-def _browser_required() -> bool:
-    return (
-        os.environ.get("CI", "").lower() == "true"
-        or os.environ.get("VOORDEUR_REQUIRE_BROWSER") == "1"
-    )
-
-
-def _no_browser(reason: str) -> None:
-    message = f"{reason}; install Debian's chromium: apt-get install -y chromium"
-    if _browser_required():
-        pytest.fail(f"{message} (required under CI=true / VOORDEUR_REQUIRE_BROWSER=1)")
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class LiveApp:
-    url: str
-    settings: Settings
-    token: str
-
-
-@pytest.fixture
-def live_app(tmp_path: Path) -> Iterator[LiveApp]:
-    """The real app under uvicorn (a thread) on a migrated temporary SQLite database."""
-    settings = Settings(
-        VOORDEUR_ENV="test",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'browser.sqlite3'}",
-        VOORDEUR_SERVICE_TOKEN=SERVICE_TOKEN,  # type: ignore[arg-type]
-    )
-    migrate(settings)
-    engine = make_engine(settings.DATABASE_URL)
-    with make_session_factory(engine)() as session:
-        user = users.create_user(
-            session,
-            username="sanne",
-            organisation="peel61",
-            display_name="Sanne Werkplein",
-            team="werk-en-inkomen",
-        )
-        token = users.issue_token(session, user=user)
-        session.commit()
-    engine.dispose()
-    port = _free_port()
-    app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield LiveApp(url=f"http://127.0.0.1:{port}", settings=settings, token=token)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        app.state.db.dispose()
-
-
-@pytest.fixture
-def foreign_site() -> Iterator[Callable[[str], str]]:
-    """Another origin (other port) serving a page whose form posts to a URL of our app."""
-    pages: dict[str, str] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = pages.get(self.path, "").encode("utf-8")
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-
-    def page_posting_to(target: str) -> str:
-        pages["/aanbieding"] = (
-            "<!doctype html><title>Winactie</title><h1>U heeft gewonnen!</h1>"
-            f'<form method="post" action="{target}">'
-            '<input type="hidden" name="text" value="aanval van buiten">'
-            '<input type="hidden" name="csrf_token" value="geraden">'
-            '<button type="submit">Claim uw prijs</button></form>'
-        )
-        return f"http://127.0.0.1:{server.server_address[1]}/aanbieding"
-
-    try:
-        yield page_posting_to
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _db_rows(settings: Settings, handover_id: uuid.UUID) -> tuple[Handover, list[str], int]:
@@ -180,11 +60,11 @@ def test_every_staff_form_works_in_chromium(
     make_payload: Callable[..., dict[str, Any]],
 ) -> None:
     if not CHROMIUM.exists():
-        _no_browser(f"no Chromium at {CHROMIUM}")
+        no_browser(f"no Chromium at {CHROMIUM}")
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:  # pragma: no cover - it is in requirements/api.txt
-        _no_browser("playwright for Python is not installed")
+        no_browser("playwright for Python is not installed")
 
     created = httpx.post(
         f"{live_app.url}/api/v1/handovers",
@@ -356,7 +236,7 @@ def test_return_to_the_other_level_in_chromium(
     """Senzer returns a case to the Helmond wijkteam from the pick-list, once without and
     once with the resident's consent; the wijkteam sees exactly what consent allows."""
     if not CHROMIUM.exists():
-        _no_browser(f"no Chromium at {CHROMIUM}")
+        no_browser(f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import expect, sync_playwright
 
     api = f"{live_app.url}/api/v1/handovers"
