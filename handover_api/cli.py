@@ -6,7 +6,8 @@ Commands:
   create-token   print a new bearer token for an existing staff user (same as token create)
   token          list, create or revoke personal tokens (tokens end after VOORDEUR_TOKEN_DAYS)
   purge          delete data older than VOORDEUR_RETENTION_DAYS and print the counts
-  seed-demo      demo staff users (peel61, gemeente-helmond) and two varied handovers each
+  seed-demo      demo staff users (peel61, gemeente-helmond), a front-office reviewer of
+                 Helmond, two varied handovers per organisation, two conversations to review
                  (an application and a question, claimed and new, urgent, past and within
                  the service level, call attempts); idempotent; a revoked demo token stays
                  revoked (nothing is minted for that user)
@@ -30,20 +31,31 @@ from actions.handover_request import HandoverRequest, LifeDomain, request_proble
 from common.references import reference_from
 from handover_api.core.config import Settings, describe_errors, get_settings
 from handover_api.core.db import make_engine, make_session_factory
-from handover_api.models import ROLES, ApiToken, CallAttempt, Handover, StaffUser, utcnow
+from handover_api.models import (
+    ROLES,
+    ApiToken,
+    CallAttempt,
+    Conversation,
+    ConversationEvent,
+    Handover,
+    StaffUser,
+    utcnow,
+)
 from handover_api.schemas import HandoverCreate
 from handover_api.services import handovers, retention, users
+from handover_api.services.conversation_log import LOW_CONFIDENCE
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 
 DEMO_USERS = (
-    # username, display name, organisation, team, env var with a fixed token
+    # username, display name, organisation, team, env var with a fixed token, role
     (
         "demo-peel61",
         "Demo Werk & Inkomen",
         "peel61",
         "werk-inkomen",
         "VOORDEUR_DEMO_TOKEN_PEEL61",
+        "staff",
     ),
     (
         "demo-helmond",
@@ -51,8 +63,45 @@ DEMO_USERS = (
         "gemeente-helmond",
         "wijkteam",
         "VOORDEUR_DEMO_TOKEN_HELMOND",
+        "staff",
+    ),
+    (
+        "demo-frontoffice-helmond",
+        "Demo Frontoffice Helmond",
+        "gemeente-helmond",
+        None,
+        "VOORDEUR_DEMO_TOKEN_REVIEWER",
+        "reviewer",
     ),
 )
+# Two demo conversations of Helmond for the front office's review page: one the assistant
+# understood, one where it fell back. (sender, text, intent, confidence, fallback)
+DEMO_CONVERSATIONS: dict[str, tuple[tuple[str, str, str | None, float | None, bool], ...]] = {
+    "c-demo-begrepen": (
+        ("bot", "Hallo! Ik ben de digitale assistent van de gemeente.", None, None, False),
+        (
+            "user",
+            "kan ik bijzondere bijstand krijgen voor een nieuwe wasmachine",
+            "ask_bijzondere_bijstand",
+            0.93,
+            False,
+        ),
+        (
+            "bot",
+            "Bijzondere bijstand is voor noodzakelijke kosten die u zelf niet kunt betalen.",
+            None,
+            None,
+            False,
+        ),
+        ("user", "Helmond", "inform", 0.88, False),
+    ),
+    "c-demo-niet-begrepen": (
+        ("bot", "Hallo! Ik ben de digitale assistent van de gemeente.", None, None, False),
+        ("user", "mn uitkering is gestopt en de huur moet eind vd maand", "greet", 0.31, True),
+        ("bot", "Sorry, dat begreep ik niet. Kunt u het anders zeggen?", None, None, False),
+        ("user", "ik heb geen geld meer voor de huur", "ask_bijstand", 0.64, False),
+    ),
+}
 
 
 def migrate(settings: Settings) -> None:
@@ -337,17 +386,57 @@ def _demo_token(
         return None, f"{exc}; no token issued"
 
 
+def _seed_demo_conversations(session: Session) -> None:
+    """The demo conversations for the review page (once; a conversation already there stays)."""
+    start = utcnow() - timedelta(hours=3)
+    for number, (conversation_id, messages) in enumerate(DEMO_CONVERSATIONS.items()):
+        if session.get(Conversation, conversation_id) is not None:
+            continue
+        began = start + timedelta(minutes=30 * number)
+        user = [m for m in messages if m[0] == "user"]
+        confidences = [m[3] for m in user if m[3] is not None]
+        session.add(
+            Conversation(
+                id=conversation_id,
+                sender_key=f"demo-{number}",
+                municipality_code=DEMO_MUNICIPALITIES["Helmond"],
+                channel="web",
+                started_at=began,
+                last_at=began + timedelta(minutes=len(messages)),
+                user_messages=len(user),
+                fallbacks=sum(1 for m in user if m[4]),
+                low_confidence=sum(1 for c in confidences if c < LOW_CONFIDENCE),
+                min_confidence=min(confidences) if confidences else None,
+            )
+        )
+        session.add_all(
+            ConversationEvent(
+                conversation_id=conversation_id,
+                event_id=f"demo-{index}",
+                sender=sender,
+                text=text,
+                at=began + timedelta(minutes=index),
+                intent=intent,
+                confidence=confidence,
+                fallback=fallback,
+            )
+            for index, (sender, text, intent, confidence, fallback) in enumerate(messages)
+        )
+    session.commit()
+
+
 def seed_demo(settings: Settings, *, with_handovers: bool = True) -> list[DemoLogin]:
     """Create the demo users (if missing); return per user the token to print or the problem."""
     rows: list[DemoLogin] = []
     with _session(settings) as session:
-        for username, display_name, organisation, team, env_name in DEMO_USERS:
+        for username, display_name, organisation, team, env_name, role in DEMO_USERS:
             user = users.get_user(session, username=username) or users.create_user(
                 session,
                 username=username,
                 organisation=organisation,
                 display_name=display_name,
                 team=team,
+                role=role,
             )
             fixed = getattr(settings, env_name)
             token, problem = _demo_token(
@@ -359,7 +448,10 @@ def seed_demo(settings: Settings, *, with_handovers: bool = True) -> list[DemoLo
             rows.append(DemoLogin(organisation, username, token, problem))
         session.commit()
         if with_handovers:
-            for username, _name, organisation, _team, _env in DEMO_USERS:
+            _seed_demo_conversations(session)
+            for username, _name, organisation, _team, _env, role in DEMO_USERS:
+                if role != "staff":
+                    continue
                 worker = users.get_user(session, username=username)
                 assert worker is not None
                 for index in (1, 2):
@@ -547,7 +639,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         print(f"handovers deleted: {result.handovers}")
         print(f"notes deleted: {result.notes}")
         print(f"transcript lines deleted: {result.transcript_events}")
+        print(f"conversations deleted (review log): {result.conversations}")
         print(f"conversation events deleted: {result.events}")
+        print(f"stale sender links deleted: {result.senders}")
         print(f"audit rows reduced to ids: {result.audit_rows}")
         return 0
     if args.command == "seed-demo":

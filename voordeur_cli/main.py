@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # stack is imported lazily: most commands never start the sys
 DEV_STAFF_TOKENS = {
     "VOORDEUR_DEMO_TOKEN_PEEL61": "dev-staff-peel61",
     "VOORDEUR_DEMO_TOKEN_HELMOND": "dev-staff-gemeente-helmond",
+    "VOORDEUR_DEMO_TOKEN_REVIEWER": "dev-frontoffice-gemeente-helmond",
 }
 
 
@@ -133,9 +134,12 @@ def _staff_access_text(cfg: "StackConfig") -> str:
         )
     peel61 = DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_PEEL61"]
     helmond = DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_HELMOND"]
-    return f"""{cfg.api_url}/docs  — demo staff tokens:
-                           Senzer (regional):  {peel61}
-                           Helmond wijkteam:     {helmond}"""
+    reviewer = DEV_STAFF_TOKENS["VOORDEUR_DEMO_TOKEN_REVIEWER"]
+    return f"""{cfg.api_url}/staff  — log in with a demo token:
+                           Senzer (regional, inbox):      {peel61}
+                           Helmond wijkteam (inbox):      {helmond}
+                           Helmond front office (review): {reviewer}
+                           API docs: {cfg.api_url}/docs"""
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -28,7 +28,11 @@ from voordeur_cli.paths import BOT, REPO, VAR, api_bin, rasa_bin
 DEV_SERVICE_TOKEN = "dev-service-token"
 DEV_TWILIO_ACCOUNT_SID = "ACdevelopment"
 DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
-DEMO_TOKEN_VARIABLES = ("VOORDEUR_DEMO_TOKEN_PEEL61", "VOORDEUR_DEMO_TOKEN_HELMOND")
+DEMO_TOKEN_VARIABLES = (
+    "VOORDEUR_DEMO_TOKEN_PEEL61",
+    "VOORDEUR_DEMO_TOKEN_HELMOND",
+    "VOORDEUR_DEMO_TOKEN_REVIEWER",
+)
 # The secrets a production run must be given (the handover API also refuses short tokens).
 PRODUCTION_SECRETS = ("VOORDEUR_SERVICE_TOKEN", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
 MIN_SERVICE_TOKEN_LENGTH = 24

@@ -12,9 +12,10 @@ Environment variables (all optional in development):
   events before ``purge`` deletes them (default 90).
 - ``VOORDEUR_API_HOST`` / ``VOORDEUR_API_PORT``: where ``cli serve`` listens (127.0.0.1:8000).
 - ``VOORDEUR_CORS_ORIGINS``: comma-separated origins allowed by CORS (default none).
-- ``VOORDEUR_DEMO_TOKEN_PEEL61`` / ``VOORDEUR_DEMO_TOKEN_HELMOND``: fixed bearer tokens that
-  ``cli seed-demo`` gives the demo staff users (otherwise it mints new ones). Refused when
-  ``VOORDEUR_ENV=production``: a well-known staff token would open every inbox.
+- ``VOORDEUR_DEMO_TOKEN_PEEL61`` / ``VOORDEUR_DEMO_TOKEN_HELMOND`` /
+  ``VOORDEUR_DEMO_TOKEN_REVIEWER``: fixed bearer tokens that ``cli seed-demo`` gives the demo
+  staff users (the last one Helmond's front-office reviewer; otherwise it mints new ones).
+  Refused when ``VOORDEUR_ENV=production``: a well-known staff token would open every inbox.
 - ``VOORDEUR_LOG_LEVEL``: log level of the ``handover_api`` loggers (default INFO).
 - ``VOORDEUR_DATA_DIR``: the data folder whose ``regions/*.yml`` name the municipalities,
   organisations and teams a handover may be addressed to, and whose ``applications.yml`` is the
@@ -43,7 +44,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_PATH = REPO_ROOT / "var" / "handover.sqlite3"
 PLACEHOLDER_SERVICE_TOKEN = "dev-service-token"
 SUPPORTED_DATABASE_BACKENDS = ("sqlite", "postgresql")
-DEMO_TOKEN_VARIABLES = ("VOORDEUR_DEMO_TOKEN_PEEL61", "VOORDEUR_DEMO_TOKEN_HELMOND")
+DEMO_TOKEN_VARIABLES = (
+    "VOORDEUR_DEMO_TOKEN_PEEL61",
+    "VOORDEUR_DEMO_TOKEN_HELMOND",
+    "VOORDEUR_DEMO_TOKEN_REVIEWER",
+)
 
 
 class Settings(BaseSettings):
@@ -63,6 +68,7 @@ class Settings(BaseSettings):
     VOORDEUR_CORS_ORIGINS: str = ""
     VOORDEUR_DEMO_TOKEN_PEEL61: SecretStr | None = None
     VOORDEUR_DEMO_TOKEN_HELMOND: SecretStr | None = None
+    VOORDEUR_DEMO_TOKEN_REVIEWER: SecretStr | None = None
     VOORDEUR_LOG_LEVEL: str = "INFO"
     VOORDEUR_DATA_DIR: Path = REPO_ROOT / "data"
     VOORDEUR_CONVERSATION_RETENTION_DAYS: int = Field(default=14, ge=1, le=3650)

@@ -15,7 +15,14 @@ from handover_api.cli import main
 from handover_api.core.config import REPO_ROOT, Settings
 from handover_api.core.db import make_engine, make_session_factory
 from handover_api.core.security import hash_token
-from handover_api.models import ApiToken, Handover, StaffUser, utcnow
+from handover_api.models import (
+    ApiToken,
+    Conversation,
+    ConversationEvent,
+    Handover,
+    StaffUser,
+    utcnow,
+)
 from handover_api.services.principals import authenticate
 
 
@@ -95,8 +102,16 @@ def test_seed_demo_is_idempotent_and_uses_fixed_tokens(
     assert code == 0 and "fixed-peel61-token" in out2
     engine = make_engine(cli_settings.DATABASE_URL)
     with make_session_factory(engine)() as session:
-        assert session.scalar(select(func.count()).select_from(StaffUser)) == 2
+        assert session.scalar(select(func.count()).select_from(StaffUser)) == 3
+        reviewer = session.scalars(
+            select(StaffUser).where(StaffUser.username == "demo-frontoffice-helmond")
+        ).one()
+        assert reviewer.role == "reviewer" and reviewer.organisation == "gemeente-helmond"
         assert session.scalar(select(func.count()).select_from(Handover)) == 4
+        conversations = session.scalars(select(Conversation).order_by(Conversation.id)).all()
+        assert [c.id for c in conversations] == ["c-demo-begrepen", "c-demo-niet-begrepen"]
+        assert [c.fallbacks for c in conversations] == [0, 1]
+        assert session.scalar(select(func.count()).select_from(ConversationEvent)) == 8
         principal = authenticate(session, token="fixed-peel61-token", service_token="svc")
         assert principal is not None and principal.organisation == "peel61"
     engine.dispose()
@@ -269,9 +284,8 @@ def test_seed_demo_never_revives_a_revoked_demo_token(
     assert (
         run(cli_settings, capsys, "token", "revoke", "--username", "demo-peel61", "--all")[0] == 0
     )
-    assert (
-        run(cli_settings, capsys, "token", "revoke", "--username", "demo-helmond", "--all")[0] == 0
-    )
+    for username in ("demo-helmond", "demo-frontoffice-helmond"):
+        assert run(cli_settings, capsys, "token", "revoke", "--username", username, "--all")[0] == 0
     with _db(cli_settings) as session:
         before = session.scalar(select(func.count()).select_from(ApiToken))
 

@@ -119,6 +119,7 @@ def test_run_production_config_refuses_placeholders() -> None:
         "TWILIO_AUTH_TOKEN is a development placeholder",
         "VOORDEUR_DEMO_TOKEN_PEEL61 is set (demo staff tokens are for local runs only)",
         "VOORDEUR_DEMO_TOKEN_HELMOND is set (demo staff tokens are for local runs only)",
+        "VOORDEUR_DEMO_TOKEN_REVIEWER is set (demo staff tokens are for local runs only)",
     ]
 
 
