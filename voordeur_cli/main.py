@@ -315,9 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name")
     p.add_argument(
         "--role",
-        choices=["staff", "auditor"],
+        choices=["staff", "reviewer", "auditor"],
         default="staff",
-        help="staff works the organisation's handovers; auditor reads only the audit log",
+        help="staff works the organisation's handovers; reviewer (front office) reviews the "
+        "conversations of the organisation's municipalities; auditor reads only the audit log",
     )
     p.set_defaults(func=cmd_user)
     p = sub.add_parser(
