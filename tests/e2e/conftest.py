@@ -95,8 +95,9 @@ def twilio_auth_token(cfg: StackConfig) -> str:
     return cfg.environment()["TWILIO_AUTH_TOKEN"]
 
 
-def staff_token(cfg: StackConfig, username: str, organisation: str) -> str:
-    """Creates a staff user through the real CLI and returns the printed bearer token."""
+def staff_token(cfg: StackConfig, username: str, organisation: str, role: str = "staff") -> str:
+    """Creates a staff user (or a front-office ``reviewer``) through the real CLI and returns
+    the printed bearer token."""
     out = subprocess.run(
         [
             str(api_bin()),
@@ -109,6 +110,8 @@ def staff_token(cfg: StackConfig, username: str, organisation: str) -> str:
             organisation,
             "--display-name",
             username,
+            "--role",
+            role,
         ],
         cwd=REPO,
         env=cfg.environment(),
