@@ -10,6 +10,9 @@ A withdrawal of consent is queued the same way: a resident who says "trek mijn t
 while the API is down is told it is recorded, so it must reach the API later. A handover still
 waiting in the queue is simply cancelled: then nothing was ever shared.
 
+An erasure of a conversation's review copy ("verwijder mijn gegevens") is queued the same way:
+the resident is told the copy is removed, so the request must reach the API, however late.
+
 SQLite from the standard library keeps this dependency-free and durable across restarts.
 """
 
@@ -55,6 +58,15 @@ CREATE TABLE IF NOT EXISTS withdrawals (
 """
 
 
+_ERASURES = """
+CREATE TABLE IF NOT EXISTS erasures (
+    conversation_id TEXT PRIMARY KEY,
+    created_at REAL NOT NULL,
+    delivered_at REAL
+)
+"""
+
+
 @dataclass(frozen=True)
 class PendingHandover:
     idempotency_key: str
@@ -69,6 +81,7 @@ class Outbox:
         with self._connect() as conn:
             conn.execute(_SCHEMA)
             conn.execute(_WITHDRAWALS)
+            conn.execute(_ERASURES)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -106,6 +119,7 @@ class Outbox:
             row = conn.execute(
                 "SELECT (SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND rejected = 0)"
                 " + (SELECT COUNT(*) FROM withdrawals WHERE delivered_at IS NULL)"
+                " + (SELECT COUNT(*) FROM erasures WHERE delivered_at IS NULL)"
             ).fetchone()
         return int(row[0])
 
@@ -138,6 +152,30 @@ class Outbox:
                 (time.time(), handover_id),
             )
 
+    def enqueue_erasure(self, conversation_id: str) -> None:
+        """Queues the erasure of a conversation's review copy (again: it is queued anew)."""
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT INTO erasures (conversation_id, created_at) VALUES (?, ?)"
+                " ON CONFLICT (conversation_id) DO UPDATE SET delivered_at = NULL",
+                (conversation_id, time.time()),
+            )
+
+    def due_erasures(self) -> list[str]:
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT conversation_id FROM erasures WHERE delivered_at IS NULL"
+                " ORDER BY created_at"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def mark_erasure_delivered(self, conversation_id: str) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE erasures SET delivered_at = ? WHERE conversation_id = ?",
+                (time.time(), conversation_id),
+            )
+
     def mark_delivered(self, key: str) -> None:
         with self._connect() as conn:
             conn.execute(
@@ -159,7 +197,8 @@ class Outbox:
 
 
 async def deliver_due(outbox: Outbox, client: HandoverApiClient) -> int:
-    """Tries every due handover once; returns how many were delivered."""
+    """Tries every due handover, withdrawal and erasure once; returns how many handovers were
+    delivered."""
     delivered = 0
     for item in outbox.due():
         try:
@@ -185,6 +224,14 @@ async def deliver_due(outbox: Outbox, client: HandoverApiClient) -> int:
         except HandoverApiRejected as exc:
             logger.error("consent withdrawal refused by the API (status %s)", exc.status)
         outbox.mark_withdrawal_delivered(handover_id)
+    for conversation_id in outbox.due_erasures():
+        try:
+            await client.erase_conversation(conversation_id)
+        except HandoverApiUnavailable:
+            break
+        except HandoverApiRejected as exc:
+            logger.error("conversation erasure refused by the API (status %s)", exc.status)
+        outbox.mark_erasure_delivered(conversation_id)
     return delivered
 
 

@@ -5,9 +5,13 @@ BSN typed into the chat.
   `POST /api/v1/handovers/{id}/consent-withdrawal`; one still waiting in the outbox is cancelled
   (then nothing was shared). If the API is down, the withdrawal is queued and retried. The
   resident hears what happens next and whom to ask about their data.
-- Erasure: the same withdrawal, the details the assistant remembered are forgotten now, and the
-  resident hears how long the conversation itself is kept and where to ask for erasure of what
-  an organisation already received (their privacy officer, AVG art. 17).
+- Erasure (AVG art. 17): the same withdrawal, the details the assistant remembered are
+  forgotten now, and the review copy of this conversation session (what the front office reads
+  to improve the chat) is deleted: `DELETE /api/v1/conversations/{conversation_ref}`, which
+  also makes the API drop the events of this session that arrive later (this very turn among
+  them). The erasure is queued in the outbox before it is sent, so an API that is down delays
+  it but never loses it. The resident hears what happens and where to ask for erasure of what
+  an organisation already received (their privacy officer).
 - BSN: the input channel already removed it (bot/channels/privacy.py) and left the marker
   `[BSN]`; the resident gets a short warning once per message.
 """
@@ -25,6 +29,7 @@ from actions.outbox import Outbox, deliver_due, ensure_retry_loop
 from actions.pending import ask, clear
 from actions.process_questions import answer_process_question
 from actions.replies import Kind, Reply, asks_erasure, asks_withdrawal
+from actions.session import conversation_ref
 from actions.signals import latest_intent, latest_text, said_this_turn
 from privacy.redaction import BSN, BSN_REMOVED
 
@@ -42,6 +47,14 @@ CONFIRM_ERASE = (
 )
 NOTHING_SHARED = (
     "In dit gesprek heb ik nog niets doorgegeven, dus er is geen toestemming om in te trekken."
+)
+ERASED = (
+    "Wat u mij vertelde, vergeet ik nu. De kopie van dit gesprek voor de kwaliteitscontrole "
+    "wordt nu verwijderd."
+)
+ERASURE_QUEUED = (
+    "Wat u mij vertelde, vergeet ik nu. De kopie van dit gesprek voor de kwaliteitscontrole "
+    "wordt zo snel mogelijk verwijderd. Dat lukt op dit moment niet meteen."
 )
 
 
@@ -95,10 +108,19 @@ async def privacy_reply(
             else "Goed, ik verander niets."
         )
         return clear()
+    settings = get_settings()
+    outbox = Outbox(settings.outbox_path)
     handovers = list(tracker.get_slot("handovers_made") or [])
     events: list[EventType] = [*clear()]
+    erase_ref: str | None = None
+    if kind == "erase":
+        erase_ref, ref_events = conversation_ref(tracker)
+        events += ref_events
+        outbox.enqueue_erasure(erase_ref)  # queued before anything else: never lost
+    delivered = queue_withdrawals(outbox, handovers)
+    if delivered or erase_ref:
+        await deliver(outbox)
     if handovers:
-        delivered = await withdraw(handovers)
         refs = ", ".join(h["reference"] for h in handovers)
         if delivered:
             names = sorted({h.get("organisation_name") or "de organisatie" for h in delivered})
@@ -119,12 +141,9 @@ async def privacy_reply(
         ]
     elif kind == "withdraw":
         dispatcher.utter_message(text=NOTHING_SHARED)
-    if kind == "erase":
-        days = get_settings().conversation_retention_days
-        dispatcher.utter_message(
-            text=f"Wat u mij vertelde, vergeet ik nu. Dit chatgesprek wordt na {days} dagen "
-            "automatisch verwijderd."
-        )
+    if erase_ref is not None:
+        erased_now = erase_ref not in outbox.due_erasures()
+        dispatcher.utter_message(text=ERASED if erased_now else ERASURE_QUEUED)
         events += [
             SlotSet("contact_phone", None),
             SlotSet("contact_name", None),
@@ -143,12 +162,9 @@ async def privacy_reply(
     return events
 
 
-async def withdraw(handovers: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Records the withdrawal for each handover: through the API, or queued until it is up.
-    Returns the handovers that had reached the API (the others were cancelled unsent)."""
-    settings = get_settings()
-    outbox = Outbox(settings.outbox_path)
-    client = HandoverApiClient(settings)
+def queue_withdrawals(outbox: Outbox, handovers: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Queues the withdrawal of each handover that reached the API and cancels those still
+    waiting in the outbox; returns the ones that had reached the API."""
     delivered = []
     for handover in handovers:
         if outbox.cancel(handover["key"]):
@@ -157,8 +173,14 @@ async def withdraw(handovers: list[dict[str, str]]) -> list[dict[str, str]]:
             continue
         outbox.enqueue_withdrawal(handover["id"])
         delivered.append(handover)
-    if delivered:
-        await deliver_due(outbox, client)  # returns at once when the API is down
-        if outbox.pending_count():
-            ensure_retry_loop(outbox, client, settings.retry_seconds)
     return delivered
+
+
+async def deliver(outbox: Outbox) -> None:
+    """Sends what is queued now (returns at once when the API is down); what stays queued is
+    retried in the background."""
+    settings = get_settings()
+    client = HandoverApiClient(settings)
+    await deliver_due(outbox, client)
+    if outbox.pending_count():
+        ensure_retry_loop(outbox, client, settings.retry_seconds)

@@ -285,6 +285,11 @@ class Conversation(Base):
     opaque ``c-...`` reference; ``sender_key`` is an HMAC of the channel's sender id, so the
     phone number itself is never stored. Kept ``VOORDEUR_CONVERSATION_RETENTION_DAYS`` after
     its last message unless a handover holds it.
+
+    Erased (the resident asked "verwijder mijn gegevens", ``DELETE /api/v1/conversations/{id}``):
+    the messages are gone and the row is a tombstone, ``erased_at`` set, counters zeroed,
+    ``sender_key`` empty and no municipality or channel. It only makes ``ingest`` drop events
+    that Rasa delivers for the conversation after the erasure; nobody reads it.
     """
 
     __tablename__ = "conversations"
@@ -300,6 +305,7 @@ class Conversation(Base):
     fallbacks: Mapped[int] = mapped_column(Integer, default=0)
     low_confidence: Mapped[int] = mapped_column(Integer, default=0)
     min_confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    erased_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ConversationSender(Base):

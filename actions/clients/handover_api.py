@@ -7,6 +7,7 @@ Errors are split in two, because the caller must treat them differently:
 """
 
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -57,6 +58,21 @@ class HandoverApiClient:
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise HandoverApiUnavailable(f"{url}: {exc!r}") from exc
 
+    async def _delete(self, path: str) -> None:
+        timeout = aiohttp.ClientTimeout(total=self._settings.http_timeout)
+        url = f"{self._settings.handover_api_url}{path}"
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.delete(url, headers=self._headers()) as resp,
+            ):
+                if resp.status >= 500:
+                    raise HandoverApiUnavailable(f"{url} answered {resp.status}")
+                if resp.status >= 400:
+                    raise HandoverApiRejected(resp.status, await resp.text())
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise HandoverApiUnavailable(f"{url}: {exc!r}") from exc
+
     async def create_handover(
         self, payload: dict[str, Any], idempotency_key: str
     ) -> dict[str, Any]:
@@ -72,3 +88,8 @@ class HandoverApiClient:
     async def withdraw_consent(self, handover_id: str) -> dict[str, Any]:
         """POST /api/v1/handovers/{id}/consent-withdrawal (contract v2); idempotent."""
         return await self._post(f"/api/v1/handovers/{handover_id}/consent-withdrawal", {}, None)
+
+    async def erase_conversation(self, conversation_id: str) -> None:
+        """DELETE /api/v1/conversations/{id}: the review copy of the conversation is deleted,
+        and events that arrive later are dropped; idempotent (204, also for an unknown id)."""
+        await self._delete(f"/api/v1/conversations/{quote(conversation_id, safe='')}")

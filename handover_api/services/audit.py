@@ -106,6 +106,21 @@ def record_conversation_read(
     )
 
 
+def record_conversation_erasure(
+    session: Session, *, actor: str, conversation_id: str, already: bool
+) -> None:
+    """The review copy of a conversation was erased at the resident's request (AVG art. 17).
+    Ids only: the conversation is the resource; the detail says whether it was a repeat."""
+    record(
+        session,
+        actor=actor,
+        action="conversation.erase",
+        resource_type="conversation",
+        resource_id=conversation_id,
+        detail={"repeat": already},
+    )
+
+
 def record_conversation_list(
     session: Session,
     *,

@@ -25,6 +25,13 @@ State that spans batches (the buttons of the assistant's last message, the resid
 still waiting for the assistant's next action) is kept in ``pending`` as one ``{"t": "state"}``
 entry while the sender is in a conversation.
 
+Erasure (``erase``, the resident's "verwijder mijn gegevens"): the conversation's messages and
+review marks are deleted and its row becomes a tombstone (``erased_at`` set, counters zeroed,
+no sender key, municipality or channel). Rasa publishes the turn that confirmed the erasure
+after the erasure itself, so events of an erased conversation are dropped, also those that
+were waiting for its reference and every later event of that session; an erasure of a
+conversation not (yet) stored creates the tombstone, so its events are dropped too.
+
 Concurrency: the sender's ``conversation_senders`` row is locked (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite serialises writers) for the whole call, so two batches of one sender never
 interleave. ``ingest`` does not commit.
@@ -41,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +57,7 @@ from handover_api.models import (
     Conversation,
     ConversationEvent,
     ConversationSender,
+    ReviewMark,
     utcnow,
 )
 from handover_api.services import directory as region_directory
@@ -263,6 +271,8 @@ class _Ingest:
     marks: dict[str, list[str]] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
     dropped: int = 0
+    # Events of an erased conversation, not stored.
+    erased: int = 0
 
     def close(self) -> None:
         """A session starts: nothing after this belongs to the previous conversation."""
@@ -275,6 +285,15 @@ class _Ingest:
         if self.conversation is not None and self.conversation.id == ref:
             return
         conversation = self.conversations.get(ref) or self.session.get(Conversation, ref)
+        if conversation is not None and conversation.erased_at is not None:
+            # Erased (a tombstone has no sender key): what waited for this reference and
+            # whatever follows in this session is dropped.
+            self.erased += len(self.queue)
+            self.conversations[ref] = conversation
+            self.conversation = conversation
+            self.queue = []
+            self.state = _fresh_state()
+            return
         if conversation is not None and conversation.sender_key != self.sender.sender_key:
             logger.warning("conversation reference belongs to another sender; events kept apart")
             self.close()
@@ -308,6 +327,9 @@ class _Ingest:
     def apply(self, event: dict[str, Any]) -> None:
         conversation = self.conversation
         assert conversation is not None
+        if conversation.erased_at is not None:
+            self.erased += 1
+            return
         kind = event["t"]
         rows = self.rows.setdefault(conversation.id, [])
         if kind == "user":
@@ -418,6 +440,8 @@ class _Ingest:
         return stored
 
     def save_sender(self) -> None:
+        if self.erased:
+            logger.info("%d events of an erased conversation dropped", self.erased)
         if self.dropped:
             logger.warning(
                 "%d events dropped: no conversation reference arrived for this sender",
@@ -490,4 +514,96 @@ def ingest(
         stored=stored,
         pending=len(run.queue),
         conversation_id=run.conversation.id if run.conversation is not None else None,
+    )
+
+
+# --- erasure ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureResult:
+    conversation_id: str
+    # Messages deleted by this call (0 when erased before or never stored).
+    events: int
+    # The conversation was erased before (a repeated request).
+    already: bool
+
+
+def is_erased(session: Session, conversation_id: str) -> bool:
+    """True when the conversation was erased (its events must not be stored again)."""
+    erased_at = session.scalar(
+        select(Conversation.erased_at).where(Conversation.id == conversation_id)
+    )
+    return erased_at is not None
+
+
+def _tombstone(conversation: Conversation, now: datetime) -> None:
+    """Nothing of the conversation but its id and when it was erased. ``last_at`` is the
+    erasure too, so retention deletes the tombstone after the normal period."""
+    if conversation.erased_at is None:
+        conversation.erased_at = now
+    conversation.sender_key = ""
+    conversation.municipality_code = None
+    conversation.channel = None
+    conversation.started_at = conversation.last_at = conversation.erased_at
+    conversation.user_messages = conversation.fallbacks = conversation.low_confidence = 0
+    conversation.min_confidence = None
+
+
+def erase(session: Session, *, conversation_id: str) -> ErasureResult:
+    """Delete the review copy of one conversation (messages, marks) and keep a tombstone so
+    that events delivered later are dropped (see the module docstring). Idempotent; an unknown
+    id gets a tombstone too. Handover transcripts are not touched (they are the handover's
+    own copy; withdrawing consent handles them). Does not commit."""
+    now = utcnow()
+    # Lock order as in ``ingest``: the senders in this conversation first, then its row.
+    senders = session.scalars(
+        select(ConversationSender)
+        .where(ConversationSender.conversation_id == conversation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for sender in senders:
+        sender.pending = []  # the buttons of the assistant's last message, say
+    conversation = session.get(
+        Conversation, conversation_id, with_for_update=True, populate_existing=True
+    )
+    already = conversation is not None and conversation.erased_at is not None
+    event_ids = select(ConversationEvent.id).where(
+        ConversationEvent.conversation_id == conversation_id
+    )
+    session.execute(
+        delete(ReviewMark)
+        .where(
+            or_(ReviewMark.conversation_id == conversation_id, ReviewMark.event_id.in_(event_ids))
+        )
+        .execution_options(synchronize_session=False)
+    )
+    deleted = session.execute(
+        delete(ConversationEvent)
+        .where(ConversationEvent.conversation_id == conversation_id)
+        .execution_options(synchronize_session=False)
+    )
+    if conversation is None:
+        try:
+            with session.begin_nested():
+                conversation = Conversation(
+                    id=conversation_id,
+                    sender_key="",
+                    started_at=now,
+                    last_at=now,
+                    user_messages=0,
+                    fallbacks=0,
+                    low_confidence=0,
+                    erased_at=now,
+                )
+                session.add(conversation)
+        except IntegrityError:  # ingest stored it meanwhile: erase that one
+            return erase(session, conversation_id=conversation_id)
+    _tombstone(conversation, now)
+    session.flush()
+    return ErasureResult(
+        conversation_id=conversation_id,
+        events=int(getattr(deleted, "rowcount", 0) or 0),
+        already=already,
     )

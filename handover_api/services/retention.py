@@ -12,7 +12,10 @@
    Conversation events (the log, with or without a ``conversations`` row) are deleted that
    many days after they ARRIVED (``received_at``), whatever time the client claimed in
    ``at``, again unless a handover holds their conversation. A handover's transcript is its
-   own copy and follows the handover (rule 1).
+   own copy and follows the handover (rule 1). The tombstone of an erased conversation
+   (``erased_at``; its messages went at the erasure) is deleted that many days after the
+   erasure, whether or not a handover names the conversation: it only served to drop events
+   that arrived after the erasure.
 3. ``conversation_senders`` rows (which conversation a sender key is in, and events waiting
    for a conversation reference) not touched for ``VOORDEUR_CONVERSATION_RETENTION_DAYS``.
 4. Audit rows are kept, but those about deleted handovers keep only ids, and those naming a
@@ -121,7 +124,10 @@ def purge(
     expired_conversations = list(
         session.scalars(
             select(Conversation.id).where(
-                Conversation.last_at < events_cutoff, Conversation.id.not_in(held)
+                or_(
+                    (Conversation.last_at < events_cutoff) & Conversation.id.not_in(held),
+                    Conversation.erased_at < events_cutoff,
+                )
             )
         )
     )

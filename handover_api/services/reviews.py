@@ -11,6 +11,10 @@ the database narrows the candidates on the stored text, then each candidate's re
 must contain the search term too, so a search for a phone number or BSN never reveals which
 conversation holds it.
 
+A conversation the resident had erased ("verwijder mijn gegevens",
+``conversation_log.erase``) does not exist for anyone: its messages are gone and its tombstone
+is never listed, found or opened.
+
 A mark (``ReviewMark``) says that one resident message was misunderstood and which intent it
 meant; there is one per message (marking again changes it, also when another organisation
 serving the same municipality marked it first; it then belongs to the last marker's
@@ -210,6 +214,7 @@ def _text_matches(session: Session, codes: Sequence[str], term: str) -> set[str]
         .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
         .where(
             Conversation.municipality_code.in_(codes),
+            Conversation.erased_at.is_(None),
             func.lower(ConversationEvent.text).contains(term.lower(), autoescape=True),
         )
         .limit(MAX_SEARCH_CANDIDATES)
@@ -220,7 +225,10 @@ def _text_matches(session: Session, codes: Sequence[str], term: str) -> set[str]
 def _conditions(
     session: Session, codes: Sequence[str], filters: ConversationFilter
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Conversation.municipality_code.in_(codes)]
+    conditions: list[ColumnElement[bool]] = [
+        Conversation.municipality_code.in_(codes),
+        Conversation.erased_at.is_(None),
+    ]
     term = filters.q.strip()
     if term:
         by_text = _text_matches(session, codes, term)
@@ -343,9 +351,15 @@ class MessageView:
 def get_for_organisation(
     session: Session, *, directory: Directory, organisation: str | None, conversation_id: str
 ) -> Conversation | None:
-    """The conversation when its municipality is served by ``organisation``; else None."""
+    """The conversation when its municipality is served by ``organisation``; else None (also
+    when it was erased)."""
     conversation = session.get(Conversation, conversation_id)
-    if conversation is None or not conversation.municipality_code or not organisation:
+    if (
+        conversation is None
+        or conversation.erased_at is not None
+        or not conversation.municipality_code
+        or not organisation
+    ):
         return None
     if not directory.serves(
         organisation=organisation, municipality_code=conversation.municipality_code

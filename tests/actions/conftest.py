@@ -65,10 +65,12 @@ def dispatcher() -> CollectingDispatcher:
 
 class FakeHandoverApi:
     """A local aiohttp server that behaves like POST /api/v1/handovers (idempotency included)
-    and POST /api/v1/handovers/{id}/consent-withdrawal (contract v2, idempotent).
+    and POST /api/v1/handovers/{id}/consent-withdrawal (contract v2, idempotent), and
+    DELETE /api/v1/conversations/{id} (erasure of the review copy, idempotent, 204).
 
     Every request is recorded in ``requests`` as {"method", "path", "headers", "body"};
-    ``withdrawn`` lists the handover ids whose consent was withdrawn, in order."""
+    ``withdrawn`` lists the handover ids whose consent was withdrawn, in order; ``erased`` the
+    conversation ids erased, in order."""
 
     def __init__(self) -> None:
         self.by_key: dict[str, dict[str, Any]] = {}
@@ -76,6 +78,7 @@ class FakeHandoverApi:
         self.fail_with: int | None = None
         self.conflict_references: set[str] = set()
         self.withdrawn: list[str] = []
+        self.erased: list[str] = []
 
     def _record(self, request: web.Request, body: Any) -> None:
         self.requests.append(
@@ -122,6 +125,17 @@ class FakeHandoverApi:
         handover["consent_withdrawn"] = True
         return web.json_response(handover, status=200)
 
+    async def erase_conversation(self, request: web.Request) -> web.Response:
+        self._record(request, None)
+        if self.fail_with:
+            return web.json_response({"detail": "failure"}, status=self.fail_with)
+        if request.headers.get("Authorization") != "Bearer test-service-token":
+            return web.json_response({"detail": "unauthorised"}, status=401)
+        conversation_id = request.match_info["conversation_id"]
+        if conversation_id not in self.erased:
+            self.erased.append(conversation_id)
+        return web.Response(status=204)
+
     def add_handover(self, handover_id: str, key: str = "", **fields: Any) -> dict[str, Any]:
         """A handover the API already holds (as if created earlier in the conversation)."""
         created = {"id": handover_id, "status": "new", **fields}
@@ -137,6 +151,7 @@ async def fake_api(
     app = web.Application()
     app.router.add_post("/api/v1/handovers", api.create)
     app.router.add_post("/api/v1/handovers/{handover_id}/consent-withdrawal", api.withdraw_consent)
+    app.router.add_delete("/api/v1/conversations/{conversation_id}", api.erase_conversation)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -52,3 +52,38 @@ async def test_server_error_keeps_it_queued(fake_api) -> None:
     box.enqueue("key-3", {"reference": "VD-AAAA-03"}, "down")
     assert await deliver_due(box, HandoverApiClient(get_settings())) == 0
     assert box.pending_count() == 1
+
+
+def test_erasures_are_queued_once_and_survive_reopen(tmp_path) -> None:
+    path = tmp_path / "o.sqlite3"
+    box = Outbox(path)
+    box.enqueue_erasure("c-1")
+    box.enqueue_erasure("c-1")
+    box.enqueue_erasure("c-2")
+    reopened = Outbox(path)
+    assert reopened.due_erasures() == ["c-1", "c-2"]
+    assert reopened.pending_count() == 2
+    reopened.mark_erasure_delivered("c-1")
+    assert box.due_erasures() == ["c-2"] and box.pending_count() == 1
+
+
+async def test_deliver_due_sends_queued_erasures(fake_api) -> None:
+    box = Outbox(get_settings().outbox_path)
+    box.enqueue_erasure("c-abc")
+    client = HandoverApiClient(get_settings())
+    assert await deliver_due(box, client) == 0  # no handovers among them
+    assert fake_api.erased == ["c-abc"]
+    assert [(r["method"], r["path"]) for r in fake_api.requests] == [
+        ("DELETE", "/api/v1/conversations/c-abc")
+    ]
+    assert box.pending_count() == 0
+    await deliver_due(box, client)
+    assert len(fake_api.requests) == 1  # delivered once
+
+
+async def test_erasure_waits_while_the_api_is_down(fake_api) -> None:
+    fake_api.fail_with = 502
+    box = Outbox(get_settings().outbox_path)
+    box.enqueue_erasure("c-abc")
+    await deliver_due(box, HandoverApiClient(get_settings()))
+    assert box.due_erasures() == ["c-abc"] and fake_api.erased == []

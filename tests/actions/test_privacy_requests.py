@@ -16,6 +16,8 @@ from actions.privacy_requests import (
     BSN_WARNING,
     CONFIRM_ERASE,
     CONFIRM_WITHDRAW,
+    ERASED,
+    ERASURE_QUEUED,
     NOTHING_SHARED,
     ActionPrivacyRequest,
     bsn_notice,
@@ -221,39 +223,97 @@ async def test_anger_after_a_withdrawal_does_not_claim_the_question_was_passed_o
 # --- erasure ---------------------------------------------------------------------------------
 
 
-async def test_erasure_withdraws_forgets_and_names_the_retention(
-    fake_api, monkeypatch, dispatcher, retry_loops
+REF = "c-0123456789abcdef0123456789abcdef"
+
+
+async def test_erasure_withdraws_forgets_and_erases_the_review_copy(
+    fake_api, dispatcher, retry_loops
 ) -> None:
-    monkeypatch.setenv("VOORDEUR_CONVERSATION_RETENTION_DAYS", "30")
     made = (await _submit(dispatcher))["handovers_made"]
     events = await _confirm(
         dispatcher,
         "erase",
         handovers_made=made,
+        conversation_ref=REF,
         contact_phone="0612345678",
         contact_name="Sam",
         resident_notes=["hij mag het niet weten"],
         leefgebied_bewijs={"schulden": ["schulden"]},
     )
     assert fake_api.withdrawn == ["id-1"]
+    assert fake_api.erased == [REF]
+    erasure = fake_api.requests[-1]
+    assert erasure["method"] == "DELETE" and erasure["path"] == f"/api/v1/conversations/{REF}"
+    assert erasure["headers"]["Authorization"] == "Bearer test-service-token"
+    assert Outbox(get_settings().outbox_path).pending_count() == 0
+    assert retry_loops == []
     texts = [m["text"] for m in dispatcher.messages]
     assert any("ingetrokken" in t for t in texts)
-    assert any("vergeet ik nu" in t and "na 30 dagen" in t for t in texts)
+    assert ERASED in texts
+    assert "vergeet ik nu" in ERASED and "kwaliteitscontrole wordt nu verwijderd" in ERASED
+    assert not any("automatisch verwijderd" in t or "dagen" in t for t in texts)
     assert "functionaris gegevensbescherming" in texts[-1]
     slots = _slots(events)
     for name in ("contact_phone", "contact_name", "phone_offered", "resident_notes"):
         assert slots[name] is None, name
     assert slots["leefgebied_bewijs"] is None
     assert slots["handovers_made"] == []
+    assert "conversation_ref" not in slots  # the session keeps its reference
 
 
-async def test_erasure_without_a_handover_uses_the_default_retention(fake_api, dispatcher):
-    events = await _confirm(dispatcher, "erase", contact_phone="0612345678")
+async def test_erasure_without_a_handover_still_erases_the_review_copy(fake_api, dispatcher):
+    events = await _confirm(dispatcher, "erase", conversation_ref=REF, contact_phone="0612345678")
     texts = [m["text"] for m in dispatcher.messages]
     assert NOTHING_SHARED not in texts  # an erasure is not about consent
-    assert any("na 14 dagen" in t for t in texts)
-    assert fake_api.requests == []
+    assert ERASED in texts
+    assert [(r["method"], r["path"]) for r in fake_api.requests] == [
+        ("DELETE", f"/api/v1/conversations/{REF}")
+    ]
+    assert fake_api.erased == [REF]
     assert _slots(events)["contact_phone"] is None
+
+
+async def test_erasure_of_a_session_without_a_reference_uses_the_derived_one(
+    fake_api, dispatcher
+) -> None:
+    events = await _confirm(dispatcher, "erase")
+    (ref,) = fake_api.erased
+    assert ref.startswith("c-")
+    assert _slots(events)["conversation_ref"] == ref  # later events carry it: then dropped
+
+
+async def test_api_down_queues_the_erasure_and_delivers_it_later(
+    fake_api, monkeypatch, dispatcher, retry_loops
+) -> None:
+    up = os.environ["HANDOVER_API_URL"]
+    monkeypatch.setenv("HANDOVER_API_URL", NOWHERE)
+    events = await _confirm(dispatcher, "erase", conversation_ref=REF, contact_phone="06")
+    outbox = Outbox(get_settings().outbox_path)
+    assert outbox.due_erasures() == [REF]  # recorded, not lost
+    assert outbox.pending_count() == 1
+    assert retry_loops, "a retry loop delivers it later"
+    texts = [m["text"] for m in dispatcher.messages]
+    assert ERASURE_QUEUED in texts and ERASED not in texts
+    assert "zo snel mogelijk verwijderd" in ERASURE_QUEUED
+    assert _slots(events)["contact_phone"] is None  # forgotten now all the same
+    assert fake_api.erased == []
+
+    # survives a restart of the action server: the queue is on disk
+    monkeypatch.setenv("HANDOVER_API_URL", up)
+    await deliver_due(Outbox(get_settings().outbox_path), HandoverApiClient(get_settings()))
+    assert fake_api.erased == [REF]
+    assert outbox.due_erasures() == [] and outbox.pending_count() == 0
+
+
+async def test_server_error_keeps_the_erasure_queued(fake_api, dispatcher, retry_loops) -> None:
+    fake_api.fail_with = 503
+    await _confirm(dispatcher, "erase", conversation_ref=REF)
+    outbox = Outbox(get_settings().outbox_path)
+    assert outbox.due_erasures() == [REF] and retry_loops
+    assert ERASURE_QUEUED in [m["text"] for m in dispatcher.messages]
+    fake_api.fail_with = None
+    await deliver_due(outbox, HandoverApiClient(get_settings()))
+    assert fake_api.erased == [REF] and outbox.pending_count() == 0
 
 
 # --- BSN ------------------------------------------------------------------------------------

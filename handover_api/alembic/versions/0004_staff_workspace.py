@@ -125,6 +125,7 @@ def upgrade() -> None:
         sa.Column("fallbacks", sa.Integer(), nullable=False),
         sa.Column("low_confidence", sa.Integer(), nullable=False),
         sa.Column("min_confidence", sa.Float(), nullable=True),
+        sa.Column("erased_at", TZ, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:

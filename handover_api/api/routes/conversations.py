@@ -1,11 +1,12 @@
 """/api/v1/conversations: append events (action server); take Rasa's event stream for review
-(event broker); read what the caller's own handovers of a conversation cover (staff)."""
+(event broker); erase a conversation's review copy (action server, the resident's "verwijder
+mijn gegevens"); read what the caller's own handovers of a conversation cover (staff)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from handover_api.api.deps import ServicePrincipal, SessionDep, StaffPrincipal, refuse
@@ -77,7 +78,15 @@ def append_events(
     """Append conversation events; an ``event_id`` already stored for the conversation is
     skipped (events without one are deduplicated on sender + time + text). These events are
     the conversation log (kept for ``VOORDEUR_CONVERSATION_RETENTION_DAYS``); no organisation
-    reads them through a handover."""
+    reads them through a handover. Nothing is stored for an erased conversation (all
+    events count as ``duplicates`` then)."""
+    if conversation_log.is_erased(session, conversation_id):
+        return EventsAppended(
+            conversation_id=conversation_id,
+            received=len(body.events),
+            created=0,
+            duplicates=len(body.events),
+        )
     result = conversations.append_events(
         session, conversation_id=conversation_id, events=body.events
     )
@@ -88,6 +97,25 @@ def append_events(
         created=result.created,
         duplicates=result.duplicates,
     )
+
+
+@router.delete(
+    "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
+)
+def erase_conversation(
+    conversation_id: ConversationId, session: SessionDep, principal: ServicePrincipal
+) -> Response:
+    """Erase the review copy of a conversation at the resident's request (AVG art. 17): its
+    messages and review marks are deleted; a tombstone makes events that arrive later (the
+    confirming turn itself is published after this call) be dropped. 204 also when the
+    conversation is unknown or erased before. Handover transcripts are not touched: withdrawing
+    consent (``POST /api/v1/handovers/{id}/consent-withdrawal``) handles those. Audited."""
+    result = conversation_log.erase(session, conversation_id=conversation_id)
+    audit.record_conversation_erasure(
+        session, actor=principal.actor, conversation_id=conversation_id, already=result.already
+    )
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{conversation_id}/transcript", response_model=Transcript)
