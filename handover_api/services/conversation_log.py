@@ -63,7 +63,7 @@ from handover_api.models import (
 from handover_api.services import directory as region_directory
 from handover_api.services.conversations import LogEvent, append_events
 from handover_api.services.directory import normalise_name
-from handover_api.services.redaction import strip_bsn
+from handover_api.services.redaction import redact, strip_bsn
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +123,13 @@ def _plain(value: object, limit: int) -> str:
 def _clean(value: object, limit: int = MAX_TEXT) -> str:
     """Text as it may be stored: plain, BSNs stripped, at most ``limit`` characters."""
     return strip_bsn(_plain(value, limit))[:limit]
+
+
+def _message_text(value: object) -> str:
+    """A message as the review log keeps it: already redacted (phone numbers, addresses, BSNs,
+    ...), because reviewers only ever read the redacted text. Storing nothing more is data
+    minimisation, and a text search in SQL is then exactly what a reviewer may see."""
+    return redact(_plain(value, MAX_TEXT))[:MAX_TEXT]
 
 
 def _timestamp(event: dict[str, Any]) -> float | None:
@@ -215,13 +222,18 @@ def normalise(event: object, *, whatsapp: bool = False) -> dict[str, Any] | None
         return {
             "t": "user",
             "ts": ts,
-            "text": _clean(event.get("text")),
+            "text": _message_text(event.get("text")),
             "intent": intent,
             "conf": confidence,
             "channel": _channel(event, whatsapp),
         }
     if kind == "bot":
-        return {"t": "bot", "ts": ts, "text": _clean(event.get("text")), "buttons": _buttons(event)}
+        return {
+            "t": "bot",
+            "ts": ts,
+            "text": _message_text(event.get("text")),
+            "buttons": _buttons(event),
+        }
     if kind == "action":
         name = event.get("name")
         if not isinstance(name, str) or not name:

@@ -6,10 +6,9 @@ organisation its own municipality, a regional one all of its region's). A conver
 another municipality, or one whose municipality is not known yet, does not exist for them.
 
 Texts are always shown redacted (``services.redaction.redact``, the same redaction as the
-redacted handover transcript). Searching in texts therefore matches the redacted text only:
-the database narrows the candidates on the stored text, then each candidate's redacted text
-must contain the search term too, so a search for a phone number or BSN never reveals which
-conversation holds it.
+redacted handover transcript); the review log already stores them redacted, so a text search
+matches only what a reviewer may read, and a search for a phone number or BSN never reveals
+which conversation holds it.
 
 A conversation the resident had erased ("verwijder mijn gegevens",
 ``conversation_log.erase``) does not exist for anyone: its messages are gone and its tombstone
@@ -46,8 +45,6 @@ from handover_api.services.redaction import redact
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# How many stored messages a text search looks at before redacting them (a bound, not a page).
-MAX_SEARCH_CANDIDATES = 5_000
 NLU_VERSION = "3.1"
 
 # The contract's intents when neither contract/intents.yml nor bot/domain is on disk.
@@ -181,57 +178,36 @@ def local_day_start(day: date) -> datetime:
 
 
 def _has_fallback() -> ColumnElement[bool]:
-    return or_(
-        Conversation.fallbacks > 0,
-        exists().where(
-            ConversationEvent.conversation_id == Conversation.id,
-            ConversationEvent.fallback.is_(True),
-        ),
-    )
+    # The counters are kept by the ingest (late fallback marks included); an EXISTS over the
+    # messages made this filter 10x slower and pushed PostgreSQL into JIT compilation.
+    return Conversation.fallbacks > 0
 
 
 def _has_low_confidence() -> ColumnElement[bool]:
-    return or_(
-        Conversation.low_confidence > 0,
-        Conversation.min_confidence < LOW_CONFIDENCE,
-        exists().where(
-            ConversationEvent.conversation_id == Conversation.id,
-            ConversationEvent.sender == "user",
-            ConversationEvent.confidence < LOW_CONFIDENCE,
-        ),
-    )
+    return or_(Conversation.low_confidence > 0, Conversation.min_confidence < LOW_CONFIDENCE)
 
 
 def _has_handover() -> ColumnElement[bool]:
     return exists().where(Handover.conversation_id == Conversation.id)
 
 
-def _text_matches(session: Session, codes: Sequence[str], term: str) -> set[str]:
-    """Conversations in scope where a message's redacted text contains ``term``."""
-    needle = term.casefold()
-    rows = session.execute(
-        select(ConversationEvent.conversation_id, ConversationEvent.text)
-        .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
-        .where(
-            Conversation.municipality_code.in_(codes),
-            Conversation.erased_at.is_(None),
-            func.lower(ConversationEvent.text).contains(term.lower(), autoescape=True),
-        )
-        .limit(MAX_SEARCH_CANDIDATES)
-    ).all()
-    return {cid for cid, text in rows if needle in redact(text).casefold()}
+def _text_matches(term: str) -> ColumnElement[bool]:
+    """A message of the conversation contains ``term``. The review log stores texts already
+    redacted (``conversation_log``), so this matches exactly what a reviewer may read: a
+    search for a phone number or BSN finds nothing."""
+    return exists().where(
+        ConversationEvent.conversation_id == Conversation.id,
+        func.lower(ConversationEvent.text).contains(term.lower(), autoescape=True),
+    )
 
 
-def _conditions(
-    session: Session, codes: Sequence[str], filters: ConversationFilter
-) -> list[ColumnElement[bool]]:
+def _conditions(codes: Sequence[str], filters: ConversationFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         Conversation.municipality_code.in_(codes),
         Conversation.erased_at.is_(None),
     ]
     term = filters.q.strip()
     if term:
-        by_text = _text_matches(session, codes, term)
         conditions.append(
             or_(
                 func.lower(Conversation.id).contains(term.lower(), autoescape=True),
@@ -239,7 +215,7 @@ def _conditions(
                     Handover.conversation_id == Conversation.id,
                     func.upper(Handover.reference) == term.upper(),
                 ),
-                Conversation.id.in_(sorted(by_text)),
+                _text_matches(term),
             )
         )
     for wanted, condition in (
@@ -292,7 +268,7 @@ def list_conversations(
     codes = municipalities_of(directory, organisation)
     if not codes:
         return [], 0
-    conditions = _conditions(session, codes, filters)
+    conditions = _conditions(codes, filters)
     total = session.scalar(select(func.count()).select_from(Conversation).where(*conditions)) or 0
     rows = session.scalars(
         select(Conversation)

@@ -248,7 +248,7 @@ def test_bsn_stripped_text_capped_and_no_sender_id_stored(session: Session) -> N
     )
     session.commit()
     rows = log(session, "c-5")
-    assert rows[1].text == "mijn bsn is [BSN verwijderd]"
+    assert rows[1].text == "mijn bsn is [BSN]"  # stored redacted, as reviewers read it
     assert "111222333" not in rows[2].text
     assert rows[3].text == "x" * MAX_TEXT
     conversation = session.get(Conversation, "c-5")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from handover_api.models import AuditLog, Conversation, ConversationEvent, ReviewMark
 from handover_api.services import users
+from handover_api.services.redaction import redact
 
 Headers = dict[str, str]
 Create = Callable[..., dict[str, Any]]
@@ -34,7 +35,8 @@ def add_conversation(
     at: datetime = T0,
     messages: Sequence[Message] = (),
 ) -> tuple[Conversation, list[ConversationEvent]]:
-    """Insert a conversation and its messages (one second apart), counters filled in."""
+    """Insert a conversation and its messages (one second apart), counters filled in, texts
+    redacted as the ingest stores them."""
     cid = cid or f"c-{uuid.uuid4().hex[:10]}"
     user_msgs = [m for m in messages if m[0] == "user"]
     confidences = [m[3] for m in user_msgs if m[3] is not None]
@@ -56,7 +58,7 @@ def add_conversation(
             conversation_id=cid,
             event_id=f"e{i}",
             sender=sender,
-            text=text,
+            text=redact(text),  # the review log stores texts redacted (conversation_log)
             at=at + timedelta(seconds=i),
             intent=intent,
             confidence=confidence,

@@ -56,7 +56,7 @@ def test_ingest_stores_and_counts(
     ).all()
     assert [(r.sender, r.text, r.fallback) for r in rows] == [
         ("bot", "Welkom bij Voordeur.", False),
-        ("user", "Mijn BSN is [BSN verwijderd]", True),
+        ("user", "Mijn BSN is [BSN]", True),  # stored redacted
     ]
     conversation = session.get(Conversation, "c-ingest")
     assert conversation is not None
