@@ -10,7 +10,7 @@ user       create a staff user and print its token (handover API)
 token      list, create or revoke staff tokens (tokens expire; revoking ends sessions)
 seed-demo  create demo staff users for the local run
 purge      enforce retention: delete expired handovers and transcripts
-bench      print benchmark figures (NLU cross-validation, API latency)
+bench      print benchmark figures (NLU cross-validation, API latency, staff workspace)
 """
 
 import argparse
@@ -334,7 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("purge", help="enforce the retention period").set_defaults(func=cmd_purge)
     p = sub.add_parser("bench", help="print benchmark figures")
     p.add_argument(
-        "what", nargs="?", default="all", choices=["all", "nlu", "api", "crisis", "conversations"]
+        "what",
+        nargs="?",
+        default="all",
+        choices=["all", "nlu", "api", "staff", "crisis", "conversations"],
     )
     p.set_defaults(func=cmd_bench)
     return parser

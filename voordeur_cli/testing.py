@@ -3,7 +3,8 @@
 Each step runs in the environment it belongs to; the summary at the end names the steps that
 failed. PostgreSQL is required here (VOORDEUR_REQUIRE_PG=1): the production profile is tested,
 not assumed. So is Debian's Chromium for the staff page browser test
-(VOORDEUR_REQUIRE_BROWSER=1), installed before the API tests when missing.
+(VOORDEUR_REQUIRE_BROWSER=1), installed before the API tests when missing; the same run
+tests the resident's chat widget (tests/web). Lint covers tests/web through "tests".
 """
 
 import os
@@ -59,7 +60,8 @@ def _lint() -> bool:
 
 
 def _api_tests() -> bool:
-    # The staff pages are tested in Debian's Chromium; a missing browser fails, not skips.
+    # The staff pages and the chat widget are tested in Debian's Chromium; a missing browser
+    # fails, not skips.
     system.ensure_chromium()
     return _run(
         [
@@ -67,6 +69,7 @@ def _api_tests() -> bool:
             "-m",
             "pytest",
             "tests/handover_api",
+            "tests/web",  # the resident's chat widget in Chromium, against a fake Rasa
             "tests/privacy",
             "tests/applications",
             "tests/common",
@@ -194,6 +197,9 @@ def run_bench(what: str) -> int:
     ok = True
     if what in ("all", "api"):
         ok &= _run([api_bin("python"), "tests/bench/api_latency.py"])
+    if what in ("all", "staff"):
+        # The staff workspace at realistic volumes (5000 handovers, 20000 conversations).
+        ok &= _run([api_bin("python"), "tests/bench/staff_workspace.py"])
     if what in ("all", "nlu"):
         ok &= _run([rasa_bin("python"), "tests/bench/nlu_crossval.py"])
     if what in ("all", "crisis"):
