@@ -20,7 +20,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.channels import TEXT_ONLY, channel_of
+from actions.channels import TEXT_ONLY, channel_of, choice_message
 from actions.crisis import answer_who
 from actions.follow_ups import topic_of_service
 from actions.knowledge import SMS_MAX_CHARS, Answer, gsm7_length, load_knowledge
@@ -68,14 +68,20 @@ YOUTH_TOPIC = "zoektermijn_jongeren"  # bijstand under 27 (Participatiewet art. 
 YOUTH_AGE = 27
 
 
+# The web chat shows the 'meer' follow-up as a button; pressing it sends what the hint on the
+# other channels asks the resident to type, so the bot reads both the same way.
+MORE_BUTTON = {"title": "Meer uitleg", "payload": "meer"}
+
+
 def _with_more_hint(text: str, has_more: bool, link: str | None, channel: str) -> str:
-    """Adds the 'meer weten?' follow-up, on SMS only when the answer still fits two segments."""
+    """Adds the 'meer weten?' follow-up, on SMS only when the answer still fits two segments;
+    on web the 'meer' part is a button (MORE_BUTTON), not a line to type."""
     if channel in TEXT_ONLY:
         hinted = text + MORE_HINT_SMS
         length = gsm7_length(hinted)
         return hinted if has_more and length is not None and length <= SMS_MAX_CHARS else text
     hint = []
-    if has_more:
+    if has_more and channel != "web":
         hint.append("Typ 'meer' voor meer uitleg.")
     if link:
         hint.append(link)
@@ -145,9 +151,11 @@ def _say_answer(
     if language == "en":
         dispatcher.utter_message(text=f"{ENGLISH_LEAD}\n{answer.text}")
         return
-    dispatcher.utter_message(
-        text=_with_more_hint(answer.text, bool(answer.more), answer.link, channel)
-    )
+    text = _with_more_hint(answer.text, bool(answer.more), answer.link, channel)
+    if channel == "web" and answer.more:
+        dispatcher.utter_message(text=text, buttons=[MORE_BUTTON])
+        return
+    dispatcher.utter_message(text=text)
 
 
 def _asked_again(tracker: Tracker, topic: str) -> bool:
@@ -381,7 +389,22 @@ class ActionAnswerMore(Action):
             dispatcher.utter_message(text=f"Misschien helpt dit ook. {more.text}")
             return [_answered(tracker, new)]
         dispatcher.utter_message(text=answer.more or answer.text)
+        _pending_buttons_again(dispatcher, tracker)
         return [_answered(tracker, topic, more=True)]
+
+
+def _pending_buttons_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """On web, pressing 'Meer uitleg' answers (and so closes) the buttons shown with the
+    answer, among them those of a question still open ("Wilt u dat een medewerker ...?"): that
+    question is shown once more with its buttons under the longer text. The pending slots stay
+    as they are (the other channels read a typed reply to it the same way)."""
+    if channel_of(tracker) != "web" or not pending_kind(tracker):
+        return
+    question = str(tracker.get_slot("pending_question") or "")
+    raw: Any = tracker.get_slot("pending_choices") or []
+    if question and raw:
+        choices = [(str(t), str(p)) for t, p in raw]
+        dispatcher.utter_message(**choice_message(question, choices, "web"))
 
 
 async def answer_in_context(

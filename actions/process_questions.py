@@ -1,5 +1,6 @@
 """Questions about the handover itself, asked in the middle of it: "wanneer bellen ze dan?",
-"wat betekent delen?", "wie leest dit allemaal?". They are answered on the spot, and the
+"wat betekent delen?", "wie leest dit allemaal?", "wat is mijn kenmerk?". They are answered on
+the spot, and the
 question the assistant was asking is asked again — instead of "Kies Ja of Nee" or an answer
 about something else (the review found "wanneer bellen ze?" answered with payment dates).
 """
@@ -11,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.config import get_settings
 from actions.regions import load_regions
-from actions.replies import asks_when_contact
+from actions.replies import asks_reference, asks_when_contact
 from actions.signals import latest_text, requested_service
 from actions.way_forward import expected_contact, what_to_have_at_hand
 
@@ -42,6 +43,36 @@ _WHAT_FIRST = re.compile(
 )
 
 
+NO_REFERENCE = (
+    "In dit gesprek is nog geen vraag aan een medewerker doorgegeven, dus u heeft nog geen "
+    "kenmerk. Wilt u dat een medewerker contact met u opneemt? Typ dan 'medewerker'."
+)
+
+
+def reference_answer(tracker: Tracker) -> str:
+    """The reference(s) of the handovers made in this conversation, or that there is none."""
+    made = [h for h in tracker.get_slot("handovers_made") or [] if h.get("reference")]
+    if not made and tracker.get_slot("handover_reference"):
+        made = [{"reference": tracker.get_slot("handover_reference")}]
+    if not made:
+        return NO_REFERENCE
+    if len(made) == 1:
+        to = made[0].get("organisation_name")
+        return f"Uw kenmerk is {made[0]['reference']}." + (
+            f" Noem het als {to} contact met u opneemt." if to else ""
+        )
+    listed = [
+        f"{h['reference']} ({h['organisation_name']})"
+        if h.get("organisation_name")
+        else str(h["reference"])
+        for h in made
+    ]
+    return (
+        f"U heeft in dit gesprek {len(made)} vragen doorgegeven. Uw kenmerken zijn "
+        f"{', '.join(listed[:-1])} en {listed[-1]}."
+    )
+
+
 def answer_process_question(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -50,6 +81,9 @@ def answer_process_question(
     """Answers a question about the handover process; True when it did. ``route`` is
     (organisation, team, urgent) when the destination is already known."""
     text = latest_text(tracker).lower()
+    if asks_reference(text):
+        dispatcher.utter_message(text=reference_answer(tracker))
+        return True
     if asks_when_contact(text):
         if route is not None:
             organisation, team, urgent = route

@@ -475,6 +475,27 @@ def asks_for_person(text: str) -> bool:
     return bool(_PERSON.search(_clean(text)))
 
 
+_REFERENCE_WORD = r"(?:kenmerk|referentie(?:nummer)?|referentienr|volgnummer|zaaknummer)"
+_ASKS_REFERENCE = re.compile(
+    # "wat is mijn kenmerk", "wat was het kenmerk ook alweer" — not "het kenmerk van de brief"
+    rf"\b(?:wat|welk\w*|hoe)\b(?:\s+\S+){{0,4}}?\s+(?:mijn|m'n|mn|het|dat|ons|uw)\s+"
+    rf"{_REFERENCE_WORD}\b(?!\s+(?:van|op|in|uit)\b)"
+    # "welk kenmerk heb ik", "welk referentienummer kreeg ik"
+    rf"|\bwelk\w*\s+{_REFERENCE_WORD}\b(?:\s+\S+){{0,2}}\s+(?:ik|wij|we)\b"
+    # "ik ben mijn kenmerk kwijt", "mijn kenmerk nog een keer"
+    rf"|\b(?:mijn|m'n|mn|het)\s+{_REFERENCE_WORD}\b.*\b(?:kwijt|vergeten|nog (?:eens|een keer)|"
+    rf"opnieuw|weer|alweer|sturen|geven|herhalen)\b"
+    # "kenmerk?", "mijn referentienummer?"
+    rf"|^(?:mijn |m'n |mn |het |uw )?{_REFERENCE_WORD}$"
+)
+
+
+def asks_reference(text: str) -> bool:
+    """'wat is mijn kenmerk?', 'welk referentienummer heb ik?', 'kenmerk?': the resident asks
+    for the reference of the handover made in this conversation."""
+    return bool(_ASKS_REFERENCE.search(_clean(text)))
+
+
 _QUESTION_WORDS = re.compile(
     r"\?|^(?:hoe|wat|wie|waar|wanneer|waarom|welke|hoeveel|kan|kun|mag|moet|krijg|is|zijn|"
     r"heb|heeft|word|wordt)\b|\b(?:kan ik|kun ik|mag ik|moet ik|krijg ik|hoe kan|hoe moet|"

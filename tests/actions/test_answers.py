@@ -1,10 +1,12 @@
 import pytest
 from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import (
     ANGER_ACK,
     ANGRY_OFFER,
     ASK_MUNICIPALITY,
+    MORE_BUTTON,
     OFFER_TEXT,
     REPEATED,
     UNDER_18_TOPIC,
@@ -32,7 +34,10 @@ async def test_bijstand_question_is_answered_and_a_handover_offered(dispatcher) 
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     answer, offer = dispatcher.messages
     assert "Senzer" in answer["text"]
-    assert "Meer weten? Typ 'meer' voor meer uitleg. https://" in answer["text"]
+    # web: the link stays in the text (the widget makes it a link), 'meer' is a button
+    assert "Meer weten? https://" in answer["text"]
+    assert "Typ 'meer'" not in answer["text"]
+    assert answer["buttons"] == [{"title": "Meer uitleg", "payload": "meer"}]
     assert [b["payload"] for b in offer["buttons"]] == ["/affirm", "/deny"]
     slots = _slots(events)
     assert slots["topic"] == "bijstand"
@@ -161,11 +166,12 @@ MADE_BIJSTAND = [
 
 
 def _questions(dispatcher) -> list[str]:
-    """Messages that ask the resident something they must answer."""
+    """Messages that ask the resident something they must answer (the web chat's 'Meer
+    uitleg' button under an answer is an offer to read on, not a question)."""
     return [
         m["text"]
         for m in dispatcher.messages
-        if m.get("buttons") or m.get("text") == ASK_MUNICIPALITY
+        if (m.get("buttons") and m["buttons"] != [MORE_BUTTON]) or m.get("text") == ASK_MUNICIPALITY
     ]
 
 
@@ -208,7 +214,7 @@ async def test_after_a_handover_for_the_same_question_the_reference_not_a_new_of
     )
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     assert "al doorgegeven (kenmerk VD-ABCD-12)" in dispatcher.messages[-1]["text"]
-    assert not any(m.get("buttons") for m in dispatcher.messages)
+    assert not any(m.get("buttons") not in (None, [], [MORE_BUTTON]) for m in dispatcher.messages)
     assert "pending" not in _slots(events)
 
     dispatcher.messages.clear()
@@ -498,3 +504,49 @@ async def test_a_19_year_old_asking_for_bijstand_hears_about_the_search_period(d
     events = await ActionAnswerQuestion().run(dispatcher, tracker, {})
     assert "27" in dispatcher.messages[0]["text"]
     assert _slots(events)["topic"] == "zoektermijn_jongeren"
+
+
+async def test_the_meer_hint_stays_text_outside_the_web_chat(dispatcher) -> None:
+    """The REST channel (terminal chat, other front ends) keeps the typed hint; SMS keeps its
+    numbered-lines world with 'Typ MEER' and no buttons."""
+    tracker = make_tracker(
+        text="kan ik bijstand krijgen?", intent="ask_bijstand", slots=HELMOND, channel="rest"
+    )
+    await ActionAnswerQuestion().run(dispatcher, tracker, {})
+    assert "Meer weten? Typ 'meer' voor meer uitleg. https://" in dispatcher.messages[0]["text"]
+    assert not dispatcher.messages[0].get("buttons")
+    sms = CollectingDispatcher()
+    tracker = make_tracker(
+        text="kan ik bijstand krijgen?", intent="ask_bijstand", slots=HELMOND, channel="sms"
+    )
+    await ActionAnswerQuestion().run(sms, tracker, {})
+    assert all(not m.get("buttons") for m in sms.messages)
+
+
+async def test_meer_button_on_web_shows_the_open_question_again_with_its_buttons(
+    dispatcher,
+) -> None:
+    """'Meer uitleg' answers the buttons shown with the answer, the offer's Ja/Nee too: the
+    offer comes back under the longer text, with the pending slots unchanged."""
+    slots = {
+        **HELMOND,
+        "topic": "bijstand",
+        "answered_topics": ["bijstand"],
+        "awaiting_reply": True,
+        "pending": "handover",
+        "pending_question": OFFER_TEXT,
+        "pending_choices": [["Ja", "/affirm"], ["Nee", "/deny"]],
+        "pending_retries": 0,
+    }
+    tracker = make_tracker(text="meer", intent="more_info", slots=slots)
+    events = await ActionAnswerMore().run(dispatcher, tracker, {})
+    more, offer = dispatcher.messages
+    assert not more.get("buttons")
+    assert offer["text"] == OFFER_TEXT
+    assert [b["payload"] for b in offer["buttons"]] == ["/affirm", "/deny"]
+    assert set(_slots(events)) == {"answered_topics"}
+    sms = CollectingDispatcher()
+    await ActionAnswerMore().run(
+        sms, make_tracker(text="meer", intent="more_info", slots=slots, channel="sms"), {}
+    )
+    assert len(sms.messages) == 1  # SMS: the reply to the offer is read as before
