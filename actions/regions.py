@@ -171,6 +171,9 @@ class Organisation(_Sourced):
     contact: Contact | None = None
     name_in_sources: str | None = None
     successor: Successor | None = None
+    # Read by the handover API only (professional's WhatsApp message after 24 hours).
+    whatsapp_template_content_sid: str | None = None
+    whatsapp_template_example: bool = True
 
     @validator("id")
     def _id_format(cls, value: str) -> str:

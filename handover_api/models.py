@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -47,6 +48,18 @@ LEVELS = ("regional", "local")
 SENDERS = ("user", "bot")
 ROLES = ("staff", "reviewer", "auditor")
 CALL_OUTCOMES = ("bereikt", "niet_bereikt", "terugbellen")
+MESSAGE_DIRECTIONS = ("out", "in")
+MESSAGE_CHANNELS = ("sms", "whatsapp", "web")
+MESSAGE_STATUSES = (
+    "queued",
+    "sent",
+    "delivered",
+    "read",
+    "undelivered",
+    "failed",
+    "received",
+    "not_sent",
+)
 
 
 def utcnow() -> datetime:
@@ -416,3 +429,63 @@ class StaffSession(Base):
 
     user: Mapped[StaffUser] = relationship(lazy="joined")
     token: Mapped[ApiToken] = relationship(lazy="joined")
+
+
+class HandoverMessage(Base):
+    """A message between the professional and the resident, through the resident's channel.
+
+    ``out``: written by a professional (``author_*``) and sent with Twilio (SMS/WhatsApp), or
+    kept as ``not_sent`` with ``status_reason`` (web chat, sending switched off). ``in``: the
+    resident's answer, relayed by the assistant's Twilio channel (``received``). The body is
+    stored with BSNs stripped, like the transcript. ``status`` only moves forward (Twilio's
+    status callbacks, ``services/messaging.py``).
+    """
+
+    __tablename__ = "handover_messages"
+    __table_args__ = (
+        CheckConstraint(_in("direction", MESSAGE_DIRECTIONS), name="direction"),
+        CheckConstraint(_in("channel", MESSAGE_CHANNELS), name="channel"),
+        CheckConstraint(_in("status", MESSAGE_STATUSES), name="status"),
+        Index("ix_handover_messages_handover_created", "handover_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="CASCADE")
+    )
+    direction: Mapped[str] = mapped_column(String(3))
+    channel: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    author_username: Mapped[str | None] = mapped_column(String(100), default=None)
+    author_display_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Twilio's MessageSid (outbound: from its answer; inbound: the relayed message's).
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    status: Mapped[str] = mapped_column(String(16))
+    status_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Why a message was not sent or failed, as a code ("webchat", "sending_off", ...).
+    status_reason: Mapped[str | None] = mapped_column(String(50), default=None)
+    error_code: Mapped[str | None] = mapped_column(String(20), default=None)
+    # WhatsApp outside the 24-hour window: the approved template (ContentSid) went instead.
+    via_template: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_sid: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class HandoverMedia(Base):
+    """A photo or document the resident sent in a message thread (allowed types only)."""
+
+    __tablename__ = "handover_media"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("handover_messages.id", ondelete="SET NULL"), default=None, index=True
+    )
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(255), default=None)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    twilio_message_sid: Mapped[str | None] = mapped_column(String(64), default=None, index=True)

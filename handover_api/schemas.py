@@ -835,3 +835,102 @@ class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unavailable"] | None = None
     migrations: Literal["ok", "behind"] | None = None
+
+
+# --- messages between professional and resident (services/messaging.py) ----------------------
+
+MAX_MESSAGE_TEXT = 1600  # Twilio's limit of one (concatenated) SMS; WhatsApp takes it too
+MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_TEXT), _MultiLine]
+MessageDirection = Literal["out", "in"]
+MessageChannel = Literal["sms", "whatsapp", "web"]
+MessageStatus = Literal[
+    "queued", "sent", "delivered", "read", "undelivered", "failed", "received", "not_sent"
+]
+
+
+class MessageCreate(_In):
+    text: MessageText = Field(
+        description="the professional's message (BSNs are stripped before it is stored); on "
+        "WhatsApp outside the 24-hour window the organisation's approved template goes instead"
+    )
+
+
+class MediaOut(BaseModel):
+    id: uuid.UUID
+    content_type: str
+    size: int
+    filename: str | None
+    received_at: datetime
+    message_id: uuid.UUID | None
+
+
+class MessageOut(BaseModel):
+    id: uuid.UUID
+    direction: MessageDirection
+    channel: MessageChannel
+    body: str = Field(description="empty while consent does not cover the organisation")
+    author: str | None = Field(description="the professional (out); null for the resident")
+    author_username: str | None
+    created_at: datetime
+    status: MessageStatus
+    status_at: datetime | None
+    status_reason: str | None = Field(
+        description="why it was not sent or failed: webchat, sending_off, no_phone, "
+        "no_sender_number, twilio_error, twilio_unreachable"
+    )
+    error_code: str | None = Field(description="Twilio's ErrorCode, when it gave one")
+    via_template: bool
+    media: list[MediaOut] = Field(default_factory=list)
+
+
+class MessagePlan(BaseModel):
+    """How the next message of a professional goes out."""
+
+    mode: Literal["text", "template", "not_sent", "refused"] = Field(
+        description="text: free text through Twilio; template: WhatsApp's approved template "
+        "(last resident message more than 24 hours ago); not_sent: stored, not sent (web chat "
+        "or sending switched off); refused: it cannot be sent (see reason)"
+    )
+    reason: str | None = None
+    last_inbound_at: datetime | None = None
+    template_example: bool = False
+
+
+class MessageThread(BaseModel):
+    handover_id: uuid.UUID
+    channel: str
+    consent_covers: bool
+    items: list[MessageOut]
+    next_message: MessagePlan
+
+
+class InboundMediaIn(_In):
+    content_type: Annotated[str, Field(min_length=1, max_length=100)]
+    filename: Annotated[str, Field(max_length=255)] | None = None
+    # 10 MB files base64-encoded are ~14 M characters; larger ones are refused with a reason.
+    data_base64: Annotated[str, Field(max_length=16 * 1024 * 1024)]
+
+
+class InboundMessageIn(_In):
+    channel: Literal["sms", "whatsapp"]
+    from_phone: Annotated[str, Field(pattern=r"^\+[1-9][0-9]{6,14}$")] = Field(
+        description="E.164, without the whatsapp: prefix"
+    )
+    message_sid: Annotated[str, Field(pattern=r"^(SM|MM)[0-9a-zA-Z]{1,62}$")]
+    # Not refused for control characters: the resident's text is cleaned, never bounced.
+    body: Annotated[str, Field(max_length=MAX_TEXT)] = ""
+    media: Annotated[list[InboundMediaIn], Field(max_length=20)] = Field(default_factory=list)
+
+
+class RefusedMediaOut(BaseModel):
+    content_type: str
+    reason: str = Field(description="too_many, too_large, unsupported_type or invalid_data")
+
+
+class InboundMessageResult(BaseModel):
+    matched: bool
+    handover_id: uuid.UUID | None = None
+    reference: str | None = None
+    organisation_name: str | None = None
+    stored_media: int = 0
+    refused_media: list[RefusedMediaOut] = Field(default_factory=list)

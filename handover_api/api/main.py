@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter
 
-from handover_api.api.routes import audit, conversations, handovers, reviews, stats
+from handover_api.api.routes import (
+    audit,
+    conversations,
+    handovers,
+    messages,
+    reviews,
+    stats,
+    twilio_status,
+)
 
 api_router = APIRouter()
 api_router.include_router(handovers.router)
@@ -11,3 +19,6 @@ api_router.include_router(audit.router)
 api_router.include_router(reviews.router)
 api_router.include_router(reviews.conversations_router)
 api_router.include_router(stats.router)
+api_router.include_router(messages.router)
+api_router.include_router(messages.inbound_router)
+api_router.include_router(twilio_status.router)

@@ -27,6 +27,21 @@ Environment variables (all optional in development):
 - ``VOORDEUR_TOKEN_DAYS``: lifetime of a personal staff token (default 90).
 - ``VOORDEUR_SESSION_IDLE_MINUTES`` / ``VOORDEUR_SESSION_MAX_HOURS``: a staff page session ends
   after this much inactivity (default 30) or this long after login (default 10).
+
+Messages to residents (``services/messaging.py``; all optional, sending is off by default):
+
+- ``TWILIO_SEND``: ``true`` sends professionals' messages through Twilio; ``false`` (default,
+  local runs and tests without a fake Twilio) stores them as ``not_sent`` (reason
+  ``sending_off``), so no development machine ever messages a real phone.
+- ``TWILIO_ACCOUNT_SID`` / ``TWILIO_AUTH_TOKEN``: the Twilio account (required with
+  ``TWILIO_SEND=true``); the token also validates Twilio's status callbacks.
+- ``TWILIO_NUMBER`` / ``TWILIO_WHATSAPP_NUMBER``: the sender for SMS and for WhatsApp (E.164,
+  ``+31...``; the ``whatsapp:`` prefix is optional).
+- ``TWILIO_API_BASE_URL``: another base URL for Twilio's REST API (a local fake in tests);
+  refused when ``VOORDEUR_ENV=production``, where the auth token goes to Twilio only.
+- ``VOORDEUR_PUBLIC_API_URL``: the address at which Twilio reaches this API (e.g.
+  ``https://voordeur.example.nl``): the ``StatusCallback`` of sent messages and the URL a
+  callback's signature is checked against (behind a proxy the request URL differs).
 """
 
 from __future__ import annotations
@@ -76,6 +91,29 @@ class Settings(BaseSettings):
     VOORDEUR_TOKEN_DAYS: int = Field(default=90, ge=1, le=3650)
     VOORDEUR_SESSION_IDLE_MINUTES: int = Field(default=30, ge=1, le=24 * 60)
     VOORDEUR_SESSION_MAX_HOURS: int = Field(default=10, ge=1, le=24 * 7)
+    TWILIO_SEND: bool = False
+    TWILIO_ACCOUNT_SID: str | None = Field(default=None, pattern=r"^AC[0-9a-fA-F]{32}$")
+    TWILIO_AUTH_TOKEN: SecretStr | None = None
+    TWILIO_NUMBER: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    TWILIO_WHATSAPP_NUMBER: str | None = Field(
+        default=None, pattern=r"^(whatsapp:)?\+[1-9][0-9]{6,14}$"
+    )
+    TWILIO_API_BASE_URL: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    VOORDEUR_PUBLIC_API_URL: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+
+    @field_validator(
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_NUMBER",
+        "TWILIO_WHATSAPP_NUMBER",
+        "TWILIO_API_BASE_URL",
+        "VOORDEUR_PUBLIC_API_URL",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``TWILIO_NUMBER=`` in an env file means "not set", not an invalid number."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("DATABASE_URL")
     @classmethod
@@ -120,6 +158,16 @@ class Settings(BaseSettings):
                 )
         if not token:
             raise ValueError("VOORDEUR_SERVICE_TOKEN must not be empty")
+        if self.TWILIO_SEND and not (self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN):
+            raise ValueError(
+                "TWILIO_SEND=true needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN "
+                "(or set TWILIO_SEND=false: messages are then stored as not sent)"
+            )
+        if self.TWILIO_API_BASE_URL and self.VOORDEUR_ENV == "production":
+            raise ValueError(
+                "TWILIO_API_BASE_URL must not be set when VOORDEUR_ENV=production "
+                "(it points the Twilio client, with the auth token, at another server)"
+            )
         return self
 
     @property

@@ -280,3 +280,104 @@ def list_entries(
         page=page,
         page_size=page_size,
     )
+
+
+# --- messages between professional and resident (services/messaging.py) ----------------------
+
+
+def record_message_sent(
+    session: Session,
+    *,
+    actor: str,
+    handover_id: str,
+    message_id: str,
+    channel: str,
+    status: str,
+    via_template: bool,
+) -> None:
+    """A professional's message to the resident (ids and delivery facts; never the text)."""
+    record(
+        session,
+        actor=actor,
+        action="message.send",
+        resource_type="handover",
+        resource_id=handover_id,
+        detail={
+            "handover_id": handover_id,
+            "message_id": message_id,
+            "channel": channel,
+            "status": status,
+            "via_template": via_template,
+        },
+    )
+
+
+def record_message_received(
+    session: Session,
+    *,
+    actor: str,
+    handover_id: str,
+    message_id: str,
+    channel: str,
+    stored_media: int,
+    refused_media: int,
+) -> None:
+    """A resident's message added to a case's thread (counts only; never text or number)."""
+    record(
+        session,
+        actor=actor,
+        action="message.receive",
+        resource_type="handover",
+        resource_id=handover_id,
+        detail={
+            "handover_id": handover_id,
+            "message_id": message_id,
+            "channel": channel,
+            "stored_media": stored_media,
+            "refused_media": refused_media,
+        },
+    )
+
+
+def record_messages_read(
+    session: Session, *, actor: str, handover_id: str, count: int, via: str | None = None
+) -> None:
+    """The case's message thread was shown (API list or the case page)."""
+    detail: dict[str, Any] = {"handover_id": handover_id, "count": count}
+    if via:
+        detail["via"] = via
+    record(
+        session,
+        actor=actor,
+        action="messages.read",
+        resource_type="handover",
+        resource_id=handover_id,
+        detail=detail,
+    )
+
+
+def record_media_download(
+    session: Session,
+    *,
+    actor: str,
+    handover_id: str,
+    media_id: str,
+    content_type: str,
+    via: str | None = None,
+) -> None:
+    """A file the resident sent was downloaded."""
+    detail: dict[str, Any] = {
+        "handover_id": handover_id,
+        "media_id": media_id,
+        "content_type": content_type,
+    }
+    if via:
+        detail["via"] = via
+    record(
+        session,
+        actor=actor,
+        action="media.download",
+        resource_type="handover",
+        resource_id=handover_id,
+        detail=detail,
+    )

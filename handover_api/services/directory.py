@@ -114,6 +114,11 @@ class Organisation:
     checked: date | None = None
     name_in_sources: str | None = None  # what the 2011-2014 source documents called it
     successor_name: str | None = None  # public pages name this organisation so today
+    # The approved WhatsApp template (Twilio ContentSid, variables {{1}} organisation name and
+    # {{2}} reference) a professional's message goes as outside WhatsApp's 24-hour window;
+    # ``example``: a placeholder nobody registered with Meta (never used in production).
+    whatsapp_template_content_sid: str | None = None
+    whatsapp_template_example: bool = True
 
 
 @dataclass(frozen=True)
@@ -429,6 +434,8 @@ class _OrganisationIn(_Model):
     checked: date | None = None
     name_in_sources: str | None = None
     successor: _SuccessorIn | None = None
+    whatsapp_template_content_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-f]{32}$")
+    whatsapp_template_example: bool = True
 
 
 # Placeholders a DigiD continuation link may use: the object's uuid (required: it is what Open
@@ -579,6 +586,8 @@ class _Builder:
                 checked=org.checked,
                 name_in_sources=org.name_in_sources,
                 successor_name=org.successor.name if org.successor else None,
+                whatsapp_template_content_sid=org.whatsapp_template_content_sid,
+                whatsapp_template_example=org.whatsapp_template_example,
             )
 
     def _ref(self, file: str, where: str, ref: _TeamRefIn) -> TeamRef:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -49,7 +49,15 @@ from handover_api.core.security import (
 )
 from handover_api.models import CALL_OUTCOMES, LEVELS, PRIORITIES, Handover, utcnow
 from handover_api.schemas import CallAttemptCreate, DestinationIn, HandoverUpdate, Status
-from handover_api.services import applications, audit, call_attempts, handovers, sessions
+from handover_api.services import (
+    applications,
+    audit,
+    call_attempts,
+    handovers,
+    media,
+    messaging,
+    sessions,
+)
 from handover_api.services.directory import Directory
 from handover_api.services.directory import current as current_directory
 from handover_api.services.errors import ServiceError
@@ -104,6 +112,29 @@ OUTCOME_LABELS = call_attempts.OUTCOME_LABELS
 # The inbox's status tabs: "open" (new, claimed, in progress) besides the statuses.
 INBOX_STATUS_LABELS = {"open": "Open"} | STATUS_LABELS
 ASSIGNED_LABELS = {"me": "Mijn zaken", "none": "Niet toegewezen"}
+# Messages with the resident (section "Berichten met de inwoner"): delivery status in Dutch.
+MESSAGE_STATUS_LABELS = {
+    "queued": "verstuurd",
+    "sent": "verstuurd",
+    "delivered": "afgeleverd",
+    "read": "gelezen",
+    "undelivered": "niet afgeleverd",
+    "failed": "mislukt",
+    "received": "ontvangen",
+    "not_sent": "niet verstuurd",
+}
+MESSAGE_REASON_LABELS = messaging.REASON_LABELS
+MEDIA_TYPE_LABELS = {
+    "image/jpeg": "foto (JPEG)",
+    "image/png": "afbeelding (PNG)",
+    "image/heic": "foto (HEIC)",
+    "application/pdf": "document (PDF)",
+}
+TEMPLATE_NOTICE = (
+    "Laatste bericht van de inwoner is meer dan 24 uur geleden: uw bericht gaat als vaste "
+    "sjabloontekst (WhatsApp-regel)."
+)
+NOT_FOUND_MEDIA = "Dit bestand bestaat niet of hoort niet bij deze zaak."
 # A resident's button choice as the transcript holds it when the button's title is unknown
 # (stored before the action server replaced payloads such as "/affirm" by the title).
 BUTTON_CHOSEN = "(knop gekozen)"
@@ -159,6 +190,11 @@ _env.globals.update(
     CONTACT_LABELS=CONTACT_LABELS,
     DOMAIN_LABELS=DOMAIN_LABELS,
     CSRF_FIELD=CSRF_FIELD,
+    MESSAGE_STATUS_LABELS=MESSAGE_STATUS_LABELS,
+    MESSAGE_REASON_LABELS=MESSAGE_REASON_LABELS,
+    MEDIA_TYPE_LABELS=MEDIA_TYPE_LABELS,
+    TEMPLATE_NOTICE=TEMPLATE_NOTICE,
+    MAX_MESSAGE_TEXT=messaging.MAX_TEXT,
 )
 _env.filters["datum"] = _local_time
 
@@ -663,7 +699,11 @@ def _local_input(value: datetime) -> str:
 
 
 def _detail_context(
-    session: SessionDep, user: Principal, handover: Handover, directory: Directory
+    session: SessionDep,
+    user: Principal,
+    handover: Handover,
+    directory: Directory,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     transcript = handovers.transcript_of(session, handover=handover, redacted=True)
     audit.record_handover_read(
@@ -672,6 +712,7 @@ def _detail_context(
         handover_id=str(handover.id),
         via="staff-page",
     )
+    message_context = _messages_context(session, user, handover, directory, settings)
     session.commit()
     out = handovers.to_out(handover)
     assert user.organisation is not None
@@ -698,6 +739,33 @@ def _detail_context(
         "now_local": _local_input(utcnow()),
         "error": None,
         "form": {},
+    } | message_context
+
+
+def _messages_context(
+    session: Session,
+    user: Principal,
+    handover: Handover,
+    directory: Directory,
+    settings: Settings | None,
+) -> dict[str, Any]:
+    """The section "Berichten met de inwoner": the thread, the resident's files and how the
+    next message goes (``plan``). Showing a non-empty thread is audited (``messages.read``)."""
+    thread = messaging.thread(session, handover=handover)
+    if thread:
+        audit.record_messages_read(
+            session,
+            actor=user.actor,
+            handover_id=str(handover.id),
+            count=len(thread),
+            via="staff-page",
+        )
+    plan = messaging.plan_for(session, handover=handover, settings=settings, directory=directory)
+    return {
+        "thread": thread,
+        "media_files": [f for m in thread for f in m.media],
+        "plan": plan.out(),
+        "plan_refusal": messaging.REFUSALS[plan.refusal][1] if plan.refusal else None,
     }
 
 
@@ -723,10 +791,92 @@ def detail(
     request: Request,
     session: SessionDep,
     directory: DirectoryDep,
+    settings: SettingsDep,
     user: PageUser,
     handover: OwnHandover,
 ) -> Response:
-    return _page(request, "detail.html", _detail_context(session, user, handover, directory))
+    return _page(
+        request, "detail.html", _detail_context(session, user, handover, directory, settings)
+    )
+
+
+@router.post("/handovers/{handover_id}/messages", response_class=HTMLResponse)
+def send_message(
+    request: Request,
+    session: SessionDep,
+    directory: DirectoryDep,
+    settings: SettingsDep,
+    user: FormUser,
+    handover: OwnHandoverForUpdate,
+    text: Annotated[str, Form(max_length=4 * messaging.MAX_TEXT)] = "",
+) -> Response:
+    """Send the resident a message through the resident's channel (SMS/WhatsApp via Twilio);
+    the thread shows its delivery status."""
+    text = text.replace("\r\n", "\n")
+    try:
+        messaging.send_message(
+            session,
+            handover=handover,
+            text=text,
+            principal=user,
+            settings=settings,
+            directory=directory,
+        )
+    except ServiceError as exc:
+        session.rollback()
+        if isinstance(exc, messaging.MessageRefused):
+            error = exc.dutch
+        elif not text.strip():
+            error = "Een bericht mag niet leeg zijn."
+        else:
+            error = f"Een bericht is hoogstens {messaging.MAX_TEXT} tekens lang."
+        context = _detail_context(session, user, handover, directory, settings)
+        context["error"] = error
+        context["form"] = {"message_text": text}
+        return _page(request, "detail.html", context, status_code=exc.status_code)
+    return RedirectResponse(
+        f"/staff/handovers/{handover.id}#berichten", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.get("/handovers/{handover_id}/media/{media_id}")
+def download_media(
+    session: SessionDep,
+    user: PageUser,
+    handover: OwnHandover,
+    media_id: uuid.UUID,
+) -> Response:
+    """A photo or document the resident sent, as a download of its own type (never shown
+    inline; ``nosniff``). Only for the case's own organisation while consent covers it;
+    audited (``media.download``)."""
+    item = messaging.media_for_organisation(session, handover=handover, media_id=media_id)
+    if item is None:
+        raise StaffPageError(status.HTTP_404_NOT_FOUND, NOT_FOUND_MEDIA)
+    audit.record_media_download(
+        session,
+        actor=user.actor,
+        handover_id=str(handover.id),
+        media_id=str(item.id),
+        content_type=item.content_type,
+        via="staff-page",
+    )
+    session.commit()
+    name = media.download_name(
+        filename=item.filename,
+        content_type=item.content_type,
+        reference=handover.reference,
+        key=str(item.id)[:8],
+    )
+    response = Response(content=item.data, media_type=item.content_type)
+    response.headers["Content-Disposition"] = _attachment(name)
+    return _security_headers(response)
+
+
+def _attachment(name: str) -> str:
+    """``attachment`` with an ASCII fallback name and the UTF-8 one (RFC 6266/5987)."""
+    ascii_name = name.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    ascii_name = ascii_name.replace('"', "_").replace("\\", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @router.get("/handovers/{handover_id}/print", response_class=HTMLResponse)
