@@ -151,3 +151,20 @@ def test_cli_serve_exits_non_zero_on_an_unparsable_database_url() -> None:
     assert result.returncode == 2
     assert "DATABASE_URL is not a valid SQLAlchemy URL" in result.stderr
     assert "s3cret-pw" not in result.stderr + result.stdout
+
+
+def test_the_twilio_sid_is_checked_only_when_messages_are_sent() -> None:
+    """The local run shares the Rasa side's placeholder SID; it must not stop the API."""
+    assert Settings(TWILIO_ACCOUNT_SID="ACdevelopment").TWILIO_ACCOUNT_SID == "ACdevelopment"
+    with pytest.raises(ValidationError, match="not a Twilio account SID"):
+        Settings(
+            TWILIO_SEND=True,
+            TWILIO_ACCOUNT_SID="ACdevelopment",
+            TWILIO_AUTH_TOKEN="secret",  # type: ignore[arg-type]
+        )
+    real = Settings(
+        TWILIO_SEND=True,
+        TWILIO_ACCOUNT_SID="AC" + "0123456789abcdef" * 2,
+        TWILIO_AUTH_TOKEN="secret",  # type: ignore[arg-type]
+    )
+    assert real.TWILIO_SEND
