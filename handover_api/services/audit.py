@@ -121,6 +121,20 @@ def record_conversation_erasure(
     )
 
 
+def _list_detail(
+    filters: dict[str, Any], key: str, ids: list[str], via: str | None
+) -> dict[str, Any]:
+    """The detail of a list read: the filters that were set, and which ids were shown."""
+    detail: dict[str, Any] = {
+        "filters": {k: v for k, v in filters.items() if v is not None},
+        "count": len(ids),
+        key: ids,
+    }
+    if via:
+        detail["via"] = via
+    return detail
+
+
 def record_conversation_list(
     session: Session,
     *,
@@ -131,13 +145,7 @@ def record_conversation_list(
     via: str | None = None,
 ) -> None:
     """A list of conversations shown to a reviewer (ids only; never a search text)."""
-    detail: dict[str, Any] = {
-        "filters": {k: v for k, v in filters.items() if v is not None},
-        "count": len(conversation_ids),
-        "conversation_ids": conversation_ids,
-    }
-    if via:
-        detail["via"] = via
+    detail = _list_detail(filters, "conversation_ids", conversation_ids, via)
     record(
         session,
         actor=actor,
@@ -232,13 +240,7 @@ def record_list(
     via: str | None = None,
 ) -> None:
     """A bulk read (API list, staff inbox): which handovers were shown to whom."""
-    detail: dict[str, Any] = {
-        "filters": {k: v for k, v in filters.items() if v is not None},
-        "count": len(handover_ids),
-        "handover_ids": handover_ids,
-    }
-    if via:
-        detail["via"] = via
+    detail = _list_detail(filters, "handover_ids", handover_ids, via)
     record(
         session,
         actor=actor,

@@ -47,7 +47,7 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -475,19 +475,30 @@ def _search_condition(q: str) -> ColumnElement[bool] | None:
     return None
 
 
-def _conditions(
-    *,
-    organisation: str,
-    status: str | None = None,
-    priority: str | None = None,
-    municipality: str | None = None,
-    level: str | None = None,
-    team: str | None = None,
-    domain: str | None = None,
-    q: str | None = None,
-    assigned_username: str | None = None,
-    unassigned: bool = False,
-) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True, slots=True)
+class HandoverFilter:
+    """What a list of one organisation's handovers is narrowed to (inbox and API alike).
+
+    ``status`` is one status or ``open`` (new, claimed, in progress); ``q`` a reference or a
+    phone number (``search_kind``); ``assigned_username`` "mijn zaken", ``unassigned`` nobody's.
+    """
+
+    organisation: str
+    status: str | None = None
+    priority: str | None = None
+    municipality: str | None = None
+    level: str | None = None
+    team: str | None = None
+    domain: str | None = None
+    q: str | None = None
+    assigned_username: str | None = None
+    unassigned: bool = False
+
+
+def _conditions(f: HandoverFilter) -> list[ColumnElement[bool]]:
+    organisation, status, priority = f.organisation, f.status, f.priority
+    municipality, level, team, domain, q = f.municipality, f.level, f.team, f.domain, f.q
+    assigned_username, unassigned = f.assigned_username, f.unassigned
     conditions: list[ColumnElement[bool]] = [Handover.destination_organisation == organisation]
     if status == "open":
         conditions.append(Handover.status.in_(OPEN_STATUSES))
@@ -518,37 +529,15 @@ def _conditions(
 def list_handovers(
     session: Session,
     *,
-    organisation: str,
-    status: str | None = None,
-    priority: str | None = None,
-    municipality: str | None = None,
-    level: str | None = None,
-    team: str | None = None,
-    domain: str | None = None,
-    q: str | None = None,
-    assigned_username: str | None = None,
-    unassigned: bool = False,
+    filters: HandoverFilter,
     order: Order = "newest",
     page: int = 1,
     page_size: int = 20,
 ) -> tuple[Sequence[Handover], int]:
-    """Handovers addressed to ``organisation`` matching the filters (see module docstring).
-
-    ``status`` is one status or ``open`` (new, claimed, in progress). ``order="newest"``:
-    urgent first, then newest first; ``order="waiting"``: open cases first, urgent first,
-    then the longest waiting first."""
-    conditions = _conditions(
-        organisation=organisation,
-        status=status,
-        priority=priority,
-        municipality=municipality,
-        level=level,
-        team=team,
-        domain=domain,
-        q=q,
-        assigned_username=assigned_username,
-        unassigned=unassigned,
-    )
+    """Handovers matching ``filters`` (see ``HandoverFilter``). ``order="newest"``: urgent
+    first, then newest first; ``order="waiting"``: open cases first, urgent first, then the
+    longest waiting first."""
+    conditions = _conditions(filters)
     urgent_first = case((Handover.priority == "urgent", 0), else_=1)
     order_by: list[Any]
     if order == "waiting":
@@ -566,32 +555,10 @@ def list_handovers(
     )
 
 
-def status_counts(
-    session: Session,
-    *,
-    organisation: str,
-    priority: str | None = None,
-    municipality: str | None = None,
-    level: str | None = None,
-    team: str | None = None,
-    domain: str | None = None,
-    q: str | None = None,
-    assigned_username: str | None = None,
-    unassigned: bool = False,
-) -> dict[str, int]:
+def status_counts(session: Session, *, filters: HandoverFilter) -> dict[str, int]:
     """How many handovers per status match the other filters (every status, zeros too),
-    plus ``open`` (new, claimed, in progress) and ``all``."""
-    conditions = _conditions(
-        organisation=organisation,
-        priority=priority,
-        municipality=municipality,
-        level=level,
-        team=team,
-        domain=domain,
-        q=q,
-        assigned_username=assigned_username,
-        unassigned=unassigned,
-    )
+    plus ``open`` (new, claimed, in progress) and ``all``; ``filters.status`` is ignored."""
+    conditions = _conditions(replace(filters, status=None))
     rows = session.execute(
         select(Handover.status, func.count()).where(*conditions).group_by(Handover.status)
     ).all()
