@@ -319,6 +319,9 @@ class Conversation(Base):
     low_confidence: Mapped[int] = mapped_column(Integer, default=0)
     min_confidence: Mapped[float | None] = mapped_column(Float, default=None)
     erased_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the resident's web chat last asked for a professional's messages
+    # (``GET /api/v1/webchat/messages``): the chat counts as open for 10 minutes after it.
+    webchat_seen_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ConversationSender(Base):

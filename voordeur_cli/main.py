@@ -184,7 +184,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 env=cfg.environment(),
                 check=True,
             )
-        server = serve_webchat(args.web_port, cfg.rasa_url)
+        server = serve_webchat(args.web_port, cfg.rasa_url, cfg.api_url)
         url = f"http://127.0.0.1:{args.web_port}/"
         print(
             f"""

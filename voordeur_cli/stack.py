@@ -28,6 +28,8 @@ from voordeur_cli.paths import BOT, REPO, VAR, api_bin, rasa_bin
 DEV_SERVICE_TOKEN = "dev-service-token"
 DEV_TWILIO_ACCOUNT_SID = "ACdevelopment"
 DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
+# The demo municipal page of `voordeur run` (voordeur_cli/webchat.py, --web-port 8080).
+LOCAL_WEBCHAT_ORIGINS = "http://127.0.0.1:8080,http://localhost:8080"
 DEMO_TOKEN_VARIABLES = (
     "VOORDEUR_DEMO_TOKEN_PEEL61",
     "VOORDEUR_DEMO_TOKEN_HELMOND",
@@ -210,6 +212,9 @@ class StackConfig:
             ]
             # The local profile runs without Redis: an inherited dedup URL would need it.
             env.pop(TWILIO_DEDUP_VARIABLE, None)
+            # The demo page (`voordeur run`, port 8080) polls the API for professionals'
+            # messages (GET /api/v1/webchat/messages) from another origin.
+            defaults.append(("VOORDEUR_CORS_ORIGINS", LOCAL_WEBCHAT_ORIGINS))
         for name, default in defaults:
             env.setdefault(name, default)
         env.update(self.extra_env)

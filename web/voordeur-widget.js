@@ -3,9 +3,15 @@
  *
  *   <script src="https://chat.example.nl/voordeur-widget.js"
  *           data-rasa-url="https://chat.example.nl" data-channel="web"
+ *           data-api-url="https://overdracht.example.nl"
  *           data-municipality="Helmond" data-token-color-primary="#8a1538"></script>
  *
  * - Talks to the Rasa REST channel (POST /webhooks/rest/webhook) with metadata.channel "web".
+ * - With an API URL (data-api-url or window.VOORDEUR_API_URL) it asks the handover API every
+ *   15 s while the chat is open (and once on opening) for messages a professional wrote to
+ *   this chat (GET /api/v1/webchat/messages?sender=..., the same sender id as for Rasa); they
+ *   appear as "{organisation} (medewerker):", as text only, and are kept like the others.
+ *   Without an API URL it never asks.
  * - Bot text is inserted as text, never as HTML: links (http/https only) are built with DOM
  *   APIs, so markup in a message cannot run.
  * - The styles come from voordeur-widget.css next to this script (no inline styles, so a strict
@@ -20,7 +26,7 @@
  * the latest question (inside the log, right under that question; answered ones are disabled),
  * the input, send, "Nieuw gesprek". After a button press focus goes to the input, so
  * Shift+Tab reaches the buttons again in one step. Every message starts with a visually hidden
- * speaker label ("U zei:", "Assistent:"); the log is role=log aria-live=polite and the typing
+ * speaker label ("U zei:", "Assistent:"; a professional's message has a visible one); the log is role=log aria-live=polite and the typing
  * indicator is a polite status.
  */
 (function () {
@@ -31,6 +37,9 @@
   var rasaUrl = (data.rasaUrl || window.VOORDEUR_RASA_URL || "http://127.0.0.1:5005").replace(/\/+$/, "");
   var channel = data.channel || "web";
   var municipality = data.municipality || "";
+  var apiUrl = (data.apiUrl || window.VOORDEUR_API_URL || "").replace(/\/+$/, "");
+  var POLL_MS = 15000;
+  var POLL_MAX_MS = 120000; // after errors (e.g. 429 from a proxy) it asks less often
   var STORE_KEY = "voordeur-chat";
   var MAX_ITEMS = 60; // stored and shown: the latest messages only
   var MAX_TEXT = 4000; // per stored message
@@ -203,8 +212,19 @@
     return group;
   }
 
+  /** A professional's message: a visible speaker label, the text as text (never HTML). */
+  function proNode(item) {
+    var node = el("div", { className: "vd-msg vd-pro" });
+    node.appendChild(el("p", { className: "vd-speaker", text: item.org + " (medewerker):" }));
+    node.appendChild(el("p", { className: "vd-pro-text", text: item.text }));
+    node.appendChild(el("p", { className: "vd-pro-author", text: "Geschreven door " + item.author + "." }));
+    return node;
+  }
+
   function render(item) {
-    return item.t === "choices" ? choicesNode(item) : messageNode(item);
+    if (item.t === "choices") return choicesNode(item);
+    if (item.t === "pro") return proNode(item);
+    return messageNode(item);
   }
 
   function greeting() {
@@ -331,6 +351,64 @@
     return queue;
   }
 
+  // -- a professional's messages (the handover API) ---------------------------------------------
+  var pollTimer = null;
+  var pollDelay = POLL_MS;
+  var polling = false;
+
+  function known(id) {
+    return state.items.some(function (item) { return item.t === "pro" && item.id === id; });
+  }
+
+  function poll() {
+    pollTimer = null;
+    if (!apiUrl || !state.open || polling) return;
+    polling = true;
+    var sender = state.sender;
+    fetch(apiUrl + "/api/v1/webchat/messages?sender=" + encodeURIComponent(sender), {
+      method: "GET", credentials: "omit", cache: "no-store"
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }).then(function (messages) {
+      pollDelay = POLL_MS;
+      if (sender !== state.sender || !Array.isArray(messages)) return; // "Nieuw gesprek" meanwhile
+      messages.forEach(function (m) {
+        if (!m || typeof m.body !== "string" || !m.body || known(String(m.id))) return;
+        add({
+          t: "pro",
+          id: String(m.id),
+          org: String(m.organisation_name || "De gemeente").slice(0, 200),
+          author: String(m.author || "een medewerker").slice(0, 100),
+          text: m.body
+        });
+      });
+    }).catch(function () {
+      pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS); // quietly: the chat itself still works
+    }).then(function () {
+      polling = false;
+      schedulePoll();
+    });
+  }
+
+  function schedulePoll() {
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = null;
+    if (apiUrl && state.open) pollTimer = setTimeout(poll, pollDelay);
+  }
+
+  function startPolling() {
+    if (!apiUrl) return;
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = null;
+    poll();
+  }
+
+  function stopPolling() {
+    if (pollTimer) clearTimeout(pollTimer);
+    pollTimer = null;
+  }
+
   // -- open, close, new conversation ------------------------------------------------------------
   var phone = window.matchMedia ? window.matchMedia(PHONE_QUERY) : { matches: false };
 
@@ -349,6 +427,7 @@
     save();
     scrollToEnd();
     if (focusInput !== false) input.focus();
+    startPolling();
   }
 
   function close() {
@@ -358,6 +437,7 @@
     document.documentElement.classList.remove("vd-chat-open");
     state.open = false;
     save();
+    stopPolling();
     launcher.focus();
   }
 

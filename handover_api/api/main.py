@@ -10,6 +10,7 @@ from handover_api.api.routes import (
     reviews,
     stats,
     twilio_status,
+    webchat,
 )
 
 api_router = APIRouter()
@@ -22,3 +23,4 @@ api_router.include_router(stats.router)
 api_router.include_router(messages.router)
 api_router.include_router(messages.inbound_router)
 api_router.include_router(twilio_status.router)
+api_router.include_router(webchat.router)

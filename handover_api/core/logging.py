@@ -9,20 +9,26 @@ record that passes the handler installed by ``configure_logging`` (used by ``cli
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import unquote
 
 from handover_api.services.redaction import redact_for_log
 
+# The web chat's sender id is its credential (GET /api/v1/webchat/messages?sender=...).
+SENDER_PARAM = re.compile(r"([?&]sender=)[^&#\s\"]*")
+
+
+def _redact(value: str) -> str:
+    return redact_for_log(SENDER_PARAM.sub(r"\1[verwijderd]", unquote(value)), max_length=500)
+
 
 class RedactingFilter(logging.Filter):
-    """Redacts the string arguments of log records (e.g. the request path of the access log)."""
+    """Redacts the string arguments of log records (e.g. the request path of the access log),
+    the value of a ``sender=`` query parameter included."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                redact_for_log(unquote(a), max_length=500) if isinstance(a, str) else a
-                for a in record.args
-            )
+            record.args = tuple(_redact(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 

@@ -15,10 +15,13 @@ Outbound (``send_message``), for a case of the professional's organisation:
    in the region file) goes with ContentVariables ``{"1": organisation name, "2": reference}``
    and the message is marked ``via_template``; the professional's own text is then kept in the
    case but not sent (the resident answers the template; then free text is possible again).
-4. The web chat: the API cannot reach a browser; whether the resident's session is still open
-   is only known to the assistant. The message is stored as ``not_sent`` with reason
-   ``webchat`` and the professional is told to call or write otherwise. Likewise
-   ``TWILIO_SEND=false`` stores ``not_sent`` with reason ``sending_off`` (local runs).
+4. The web chat: the API cannot push to a browser, but an open chat asks for messages every
+   15 seconds (``GET /api/v1/webchat/messages``, ``webchat_pickup``), which sets the
+   conversation's ``webchat_seen_at``. Asked within the last ``WEBCHAT_OPEN`` (10 minutes):
+   the message is stored as ``queued`` and becomes ``delivered`` when the chat picks it up.
+   Otherwise the chat is closed: ``not_sent`` with reason ``webchat``, and the professional is
+   told to call or write otherwise. Likewise ``TWILIO_SEND=false`` stores ``not_sent`` with
+   reason ``sending_off`` (local runs).
 5. A Twilio error stores the message as ``failed`` with its ErrorCode (``twilio_error``), an
    unreachable Twilio as ``failed`` with ``twilio_unreachable``: the professional sees it.
 
@@ -33,7 +36,8 @@ message in the last ``THREAD_DAYS`` days; the most recent such thread wins. The 
 in the thread and appended to the handover's transcript (so the professional reads it there
 too), the files as ``HandoverMedia`` (``services/media.py``). Idempotent on ``message_sid``.
 
-Nothing here logs a phone number or a text; audit rows hold ids and counts only.
+Nothing here logs a phone number, a web chat's sender id or a text; audit rows hold ids and
+counts only.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from handover_api.core.config import Settings
 from handover_api.models import (
     FINISHED_STATUSES,
     OPEN_STATUSES,
+    Conversation,
     ConversationEvent,
     Handover,
     HandoverMedia,
@@ -91,6 +96,10 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 THREAD_DAYS = 14
 TWILIO_TIMEOUT_SECONDS = 10.0
 MAX_TEXT = 1600
+# The web chat counts as open this long after it last asked for messages (it asks every 15 s).
+WEBCHAT_OPEN = timedelta(minutes=10)
+# ``webchat_seen_at`` is written at most this often per conversation (fewer writes per poll).
+WEBCHAT_SEEN_GRANULARITY = timedelta(seconds=60)
 
 # Twilio's message statuses as ours: everything before "sent" is queued, canceled failed.
 TWILIO_STATUSES = {
@@ -142,8 +151,11 @@ REFUSALS: dict[str, tuple[str, str]] = {
 }
 # Why a message was stored but not sent, or failed (``status_reason``), in Dutch.
 REASON_LABELS = {
-    "webchat": "De webchat is niet bereikbaar vanuit Voordeur: het bericht is bewaard in de "
-    "zaak, niet verstuurd. Bel de inwoner of stuur een e-mail.",
+    "webchat": "De chat van de inwoner is gesloten: het bericht is bewaard in de zaak, niet "
+    "verstuurd. Bel de inwoner of stuur een e-mail.",
+    # Not a failure: the next message goes to the resident's open web chat (plan reason).
+    "webchat_open": "De chat van de inwoner is nu open: uw bericht wacht tot de chat het "
+    "ophaalt (binnen een halve minuut) en verschijnt dan in de chat van de inwoner.",
     "no_channel": "Deze zaak kwam niet via SMS of WhatsApp binnen: het bericht is niet verstuurd.",
     "sending_off": "Versturen staat uit (TWILIO_SEND=false): het bericht is alleen bewaard.",
     "no_sender_number": "Er is geen afzendernummer ingesteld voor dit kanaal: het bericht is "
@@ -272,6 +284,8 @@ class Plan:
     template_example: bool = False
     to: str | None = None
     last_inbound_at: datetime | None = None
+    # Not refused, not "not sent": said to the professional ("webchat_open").
+    notice: str | None = None
 
     @property
     def mode(self) -> Literal["text", "template", "not_sent", "refused"]:
@@ -282,7 +296,7 @@ class Plan:
         return "template" if self.via_template else "text"
 
     def out(self) -> MessagePlan:
-        reason = self.refusal or self.not_sent_reason
+        reason = self.refusal or self.not_sent_reason or self.notice
         return MessagePlan(
             mode=self.mode,
             reason=reason,
@@ -308,9 +322,11 @@ def plan_for(
     if not handover.consent_covers_destination:
         return Plan(channel, refusal="no_consent")
     if channel == "web":
-        return Plan(
-            channel, not_sent_reason="webchat" if handover.channel == "web" else "no_channel"
-        )
+        if handover.channel != "web":
+            return Plan(channel, not_sent_reason="no_channel")
+        if webchat_open(session, handover=handover, now=now):
+            return Plan(channel, notice="webchat_open")
+        return Plan(channel, not_sent_reason="webchat")
     to = e164((handover.contact or {}).get("phone"))
     if to is None:
         return Plan(channel, refusal="no_phone")
@@ -346,6 +362,16 @@ def plan_for(
         to=to,
         last_inbound_at=last,
     )
+
+
+def webchat_open(session: Session, *, handover: Handover, now: datetime) -> bool:
+    """Whether the resident's web chat asked for messages in the last ``WEBCHAT_OPEN``."""
+    seen = session.scalar(
+        select(Conversation.webchat_seen_at).where(
+            Conversation.id == handover.conversation_id, Conversation.erased_at.is_(None)
+        )
+    )
+    return seen is not None and now - _aware(seen) <= WEBCHAT_OPEN
 
 
 def _sender(settings: Settings, channel: str) -> str | None:
@@ -403,7 +429,9 @@ def send_message(
         via_template=plan.via_template,
         content_sid=plan.content_sid,
     )
-    if plan.not_sent_reason is None:
+    if plan.not_sent_reason is None and plan.channel == "web":
+        message.status = "queued"  # until the open chat picks it up (webchat_pickup)
+    elif plan.not_sent_reason is None:
         _deliver(message, plan, handover, settings, directory, client)
     session.add(message)
     handover.updated_at = now
@@ -471,6 +499,85 @@ def _deliver(
         message.error_code = str(sent.error_code)
     if message.status in ("failed", "undelivered"):
         message.status_reason = "twilio_error"
+
+
+# --- the web chat picks up -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebchatMessage:
+    """A professional's message as the resident's web chat shows it."""
+
+    id: uuid.UUID
+    organisation_name: str
+    author: str
+    body: str
+    at: datetime
+
+
+def first_name(display_name: str | None) -> str:
+    """The author's first name for the resident, or "een medewerker"."""
+    parts = (display_name or "").split()
+    return parts[0] if parts else "een medewerker"
+
+
+def webchat_pickup(
+    session: Session, *, sender_key: str, directory: Directory, now: datetime | None = None
+) -> list[WebchatMessage]:
+    """The professionals' messages waiting for the web chat of ``sender_key`` (an HMAC of the
+    widget's sender id), oldest first, now marked ``delivered``; and the chat's conversations
+    marked as seen (``webchat_seen_at``), so the next message waits for it. Only web chat
+    handovers whose consent still covers the organisation. Commits."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(HandoverMessage, Handover.destination_organisation)
+        .join(Handover, Handover.id == HandoverMessage.handover_id)
+        .join(Conversation, Conversation.id == Handover.conversation_id)
+        .where(
+            Conversation.sender_key == sender_key,
+            Conversation.erased_at.is_(None),
+            Handover.channel == "web",
+            Handover.consent_given.is_(True),
+            Handover.consent_withdrawn_at.is_(None),
+            Handover.consent_organisation == Handover.destination_organisation,
+            HandoverMessage.direction == "out",
+            HandoverMessage.channel == "web",
+            HandoverMessage.status == "queued",
+        )
+        .order_by(HandoverMessage.created_at, HandoverMessage.id)
+        # Two polls at once: each message goes out once (the other skips the locked rows).
+        .with_for_update(of=HandoverMessage, skip_locked=True)
+    ).all()
+    picked: list[WebchatMessage] = []
+    for message, organisation in rows:
+        message.status = "delivered"
+        message.status_at = now
+        picked.append(
+            WebchatMessage(
+                id=message.id,
+                organisation_name=directory.display_name(organisation),
+                author=first_name(message.author_display_name),
+                body=message.body,
+                at=message.created_at,
+            )
+        )
+    stale = now - WEBCHAT_SEEN_GRANULARITY
+    for conversation in session.scalars(
+        select(Conversation).where(
+            Conversation.sender_key == sender_key,
+            Conversation.erased_at.is_(None),
+            (Conversation.webchat_seen_at.is_(None)) | (Conversation.webchat_seen_at < stale),
+        )
+    ):
+        conversation.webchat_seen_at = now
+    session.commit()
+    if picked:
+        logger.info(
+            "web chat picked up %d message(s): %s",
+            len(picked),
+            ", ".join(str(m.id) for m in picked),
+        )
+    return picked
 
 
 # --- delivery status ----------------------------------------------------------------------------

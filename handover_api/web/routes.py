@@ -123,6 +123,11 @@ MESSAGE_STATUS_LABELS = {
     "received": "ontvangen",
     "not_sent": "niet verstuurd",
 }
+# The web chat: a message waits ("queued") until the resident's open chat picks it up.
+WEBCHAT_STATUS_LABELS = MESSAGE_STATUS_LABELS | {
+    "queued": "wacht op de open chat van de inwoner",
+    "delivered": "afgeleverd in de chat van de inwoner",
+}
 MESSAGE_REASON_LABELS = messaging.REASON_LABELS
 MEDIA_TYPE_LABELS = {
     "image/jpeg": "foto (JPEG)",
@@ -191,6 +196,7 @@ _env.globals.update(
     DOMAIN_LABELS=DOMAIN_LABELS,
     CSRF_FIELD=CSRF_FIELD,
     MESSAGE_STATUS_LABELS=MESSAGE_STATUS_LABELS,
+    WEBCHAT_STATUS_LABELS=WEBCHAT_STATUS_LABELS,
     MESSAGE_REASON_LABELS=MESSAGE_REASON_LABELS,
     MEDIA_TYPE_LABELS=MEDIA_TYPE_LABELS,
     TEMPLATE_NOTICE=TEMPLATE_NOTICE,
@@ -600,26 +606,22 @@ def inbox(
     chosen_domain = _choice(domain, DOMAIN_LABELS)
     chosen_assigned = _choice(assigned, ASSIGNED_LABELS)
     search = q.strip()
-    filters: dict[str, Any] = {
-        "priority": chosen_priority,
-        "municipality": chosen_municipality,
-        "level": chosen_level,
-        "team": chosen_team,
-        "domain": chosen_domain,
-        "q": search or None,
-        "assigned_username": user.username if chosen_assigned == "me" else None,
-        "unassigned": chosen_assigned == "none",
-    }
-    items, total = handovers.list_handovers(
-        session,
+    filters = handovers.HandoverFilter(
         organisation=organisation,
         status=chosen_status,
-        order="waiting",
-        page=page,
-        page_size=INBOX_PAGE_SIZE,
-        **filters,
+        priority=chosen_priority,
+        municipality=chosen_municipality,
+        level=chosen_level,
+        team=chosen_team,
+        domain=chosen_domain,
+        q=search or None,
+        assigned_username=user.username if chosen_assigned == "me" else None,
+        unassigned=chosen_assigned == "none",
     )
-    counts = handovers.status_counts(session, organisation=organisation, **filters)
+    items, total = handovers.list_handovers(
+        session, filters=filters, order="waiting", page=page, page_size=INBOX_PAGE_SIZE
+    )
+    counts = handovers.status_counts(session, filters=filters)
     audit.record_list(
         session,
         actor=user.actor,

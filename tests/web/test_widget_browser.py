@@ -2,7 +2,9 @@
 Playwright for Python.
 
 A small fake of the Rasa REST webhook answers canned bot messages (buttons, a link, the
-reference number, a slow reply, a broken reply) and serves web/ itself, through the same
+reference number, a slow reply, a broken reply), plays the handover API's
+``GET /api/v1/webchat/messages`` (a professional's messages, ``FakeRasa.pro``) and serves web/
+itself, through the same
 handler as ``voordeur run`` (voordeur_cli/webchat.py, strict Content-Security-Policy), so these
 UI tests are deterministic and need no model. The real stack is tested in tests/e2e/test_widget.py.
 
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -81,6 +84,9 @@ class FakeRasa:
     url: str
     received: list[dict[str, Any]] = field(default_factory=list)
     delay: float = 0.0
+    # The fake handover API: messages waiting per sender id (handed out once), and who asked.
+    pro: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    polls: list[str] = field(default_factory=list)
 
     def messages(self) -> list[str]:
         return [r["message"] for r in self.received]
@@ -94,6 +100,20 @@ def fake_rasa() -> Iterator[FakeRasa]:
         def do_OPTIONS(self) -> None:  # same origin: only a stray preflight
             self.send_response(204)
             self.end_headers()
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            if url.path != "/api/v1/webchat/messages":
+                super().do_GET()
+                return
+            sender = parse_qs(url.query).get("sender", [""])[0]
+            state.polls.append(sender)
+            raw = json.dumps(state.pro.pop(sender, [])).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
 
         def do_POST(self) -> None:
             if self.path != "/webhooks/rest/webhook":
@@ -119,6 +139,7 @@ def fake_rasa() -> Iterator[FakeRasa]:
     )
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     Handler.rasa_url = state.url  # config.js points the widget at this server; CSP allows it
+    Handler.api_url = state.url  # ... and at the same server as the handover API
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -437,6 +458,55 @@ def test_screen_reader_names_and_speaker_labels(page_at: Any) -> None:
     label = page.locator(".vd-user .vd-sr").first
     assert label.bounding_box()["width"] <= 1  # type: ignore[index]
     assert page.get_by_role("dialog", name="Digitale assistent").count() == 1
+
+
+def test_a_professionals_message_appears_with_its_label_and_is_kept(
+    page_at: Any, fake_rasa: FakeRasa
+) -> None:
+    page = page_at()
+    open_chat(page)
+    say(page, "hallo")
+    page.locator(".vd-msg.vd-bot", has_text="U schreef: hallo").wait_for()
+    sender = fake_rasa.received[-1]["sender"]
+    deadline = time.monotonic() + 5
+    while sender not in fake_rasa.polls and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sender in fake_rasa.polls  # asked once on opening, with the same sender id as Rasa
+
+    body = 'Goedemorgen, ik bel u morgen om 10 uur. <img src=x onerror="window.pwned=1">'
+    message = {
+        "id": "6f1c0b1e-0000-4000-8000-000000000001",
+        "organisation_name": "Senzer",
+        "author": "Anna",
+        "body": body,
+        "at": "2026-12-04T09:00:00+00:00",
+    }
+    fake_rasa.pro[sender] = [message]
+    page.get_by_role("button", name="Sluiten").click()  # closed: no polling ...
+    open_chat(page)  # ... and asked again on opening
+    pro = page.locator("#vd-log .vd-msg.vd-pro")
+    pro.wait_for()
+    assert pro.locator(".vd-speaker").inner_text() == "Senzer (medewerker):"
+    assert pro.locator(".vd-speaker").is_visible()
+    assert body in pro.inner_text() and "Geschreven door Anna." in pro.inner_text()
+    assert pro.locator("img").count() == 0 and page.evaluate("() => window.pwned") is None
+    tree = page.get_by_role("log", name="Gesprek met de digitale assistent").aria_snapshot()
+    assert "Senzer (medewerker):" in tree, tree
+    screenshot(page, "widget_professional_message_desktop", full_page=False)
+
+    [kept] = [i for i in stored(page)["items"] if i["t"] == "pro"]
+    assert (kept["org"], kept["text"], kept["author"]) == ("Senzer", body, "Anna")
+    # The same message again (an answer lost on the way) is not shown twice.
+    fake_rasa.pro[sender] = [message]
+    page.reload()
+    page.locator("#vd-log .vd-msg.vd-pro").first.wait_for()
+    deadline = time.monotonic() + 5
+    while sender in fake_rasa.pro and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sender not in fake_rasa.pro
+    page.wait_for_timeout(300)
+    assert page.locator("#vd-log .vd-msg.vd-pro").count() == 1
+    assert_accessible(page, "the chat with a professional's message")
 
 
 @pytest.mark.parametrize("width", [320, 390])

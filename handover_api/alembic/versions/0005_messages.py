@@ -5,6 +5,8 @@ Twilio) from the case page, sees whether it was delivered (Twilio's status callb
 the resident's answer, photos and documents included, in the same case. ``handover_messages``
 holds both directions (bodies with BSNs stripped); ``handover_media`` the files (allowed types
 only, at most 10 MB each). Both go with their handover (``ON DELETE CASCADE``).
+``conversations.webchat_seen_at``: when the resident's web chat last picked up messages (a
+professional's message to the web chat waits there while the chat is open).
 
 Revision ID: 0005
 Revises: 0004
@@ -25,6 +27,9 @@ TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("webchat_seen_at", TZ, nullable=True))
+
     op.create_table(
         "handover_messages",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -103,3 +108,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("handover_media")
     op.drop_table("handover_messages")
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_column("webchat_seen_at")
