@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from tests.handover_api.fake_twilio import FakeTwilio, FakeTwilioServer
 from voordeur_cli import system
 from voordeur_cli.main import latest_model
 from voordeur_cli.paths import REPO, api_bin
@@ -23,12 +24,39 @@ E2E_TWILIO_ACCOUNT_SID = "AC" + "e2e0" * 8
 E2E_TWILIO_AUTH_TOKEN = "e2e-twilio-auth-token-0123456789"
 
 
+@pytest.fixture(scope="session")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """A local fake of Twilio's REST API (tests/handover_api/fake_twilio.py): it records what
+    the running handover API sends and answers like Twilio (a new ``SM...`` sid, queued)."""
+    with FakeTwilioServer() as fake:
+        yield fake
+
+
+def send_through_fake_twilio(cfg: StackConfig, fake: FakeTwilio) -> None:
+    """Professionals' messages really go out, to `fake`: the handover API runs with
+    TWILIO_SEND=true, its Twilio client pointed at the fake (TWILIO_API_BASE_URL) and its
+    StatusCallback at its own address. The Rasa server keeps TWILIO_SEND=false: its Twilio
+    client cannot be pointed at the fake, and no test may reach the real Twilio."""
+    cfg.extra_env.update(
+        {
+            "TWILIO_SEND": "true",
+            "TWILIO_API_BASE_URL": fake.url,
+            "TWILIO_ACCOUNT_SID": E2E_TWILIO_ACCOUNT_SID,  # the API checks its format
+            "VOORDEUR_PUBLIC_API_URL": cfg.api_url,
+        }
+    )
+    cfg.rasa_env["TWILIO_SEND"] = "false"
+
+
 @pytest.fixture(scope="session", params=["local", "production"])
 def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_twilio: FakeTwilio,
 ) -> Iterator[StackConfig]:
     """The whole system, once on embedded defaults (SQLite, in-memory lock store) and once on
-    the production profile (PostgreSQL, Redis lock store, RabbitMQ event broker)."""
+    the production profile (PostgreSQL, Redis lock store, RabbitMQ event broker). On both, the
+    handover API sends professionals' messages to `fake_twilio` (send_through_fake_twilio)."""
     model = latest_model()
     assert model is not None, "no trained model: run ./voordeur train first"
     var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
@@ -55,6 +83,7 @@ def stack(
         assert cfg.secret_problems() == [], cfg.secret_problems()
     else:
         cfg = StackConfig(model=model, **ports)
+    send_through_fake_twilio(cfg, fake_twilio)
     try:
         with running_stack(cfg, log_dir=var_dir / "logs"):
             yield cfg
