@@ -60,6 +60,26 @@ MESSAGE_STATUSES = (
     "received",
     "not_sent",
 )
+# Named outcome events of a handover's timeline (``GET /api/v1/handovers/{id}/events``).
+EVENT_KINDS = (
+    "consent_given",
+    "created",
+    "team_notified",
+    "claimed",
+    "released",
+    "in_progress",
+    "assigned",
+    "contact_attempted",
+    "contact_made",
+    "contact_failed",
+    "message_sent",
+    "message_received",
+    "forwarded",
+    "returned",
+    "escalated",
+    "consent_withdrawn",
+    "closed",
+)
 
 
 def utcnow() -> datetime:
@@ -492,3 +512,64 @@ class HandoverMedia(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     twilio_message_sid: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+
+
+class HandoverEvent(Base):
+    """One named thing that happened to a handover, with who and when (its timeline).
+
+    ``actor`` as in the audit log ("service:action-server", "staff:<username>", "system");
+    ``actor_name`` the display name when known. ``detail`` holds non-personal facts only
+    (an outcome, an organisation id, a moment), never the resident's data or free text.
+    Recorded by ``services/events.py``; goes with its handover (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "handover_events"
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
+        Index("ix_handover_events_handover_at", "handover_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+EXPORT_STATUSES = ("pending", "done", "failed")
+
+
+class HandoverExport(Base):
+    """The outbox of one handover's export to one external system (``handover_api/export``).
+
+    A row is made when a handover is created for an organisation whose region configuration
+    names an exporter (``services/exports.enqueue``); ``cli export-due`` delivers the due rows
+    with exponential backoff. ``remote_ids`` holds the ids of what was created remotely, saved
+    after each created resource, so a retry continues where the previous attempt stopped.
+    ``last_error`` is an HTTP status, a path and field names only: never personal data.
+    """
+
+    __tablename__ = "handover_exports"
+    __table_args__ = (
+        UniqueConstraint("handover_id", "exporter", name="uq_handover_exports_handover_exporter"),
+        CheckConstraint(_in("status", EXPORT_STATUSES), name="status"),
+        Index("ix_handover_exports_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    exporter: Mapped[str] = mapped_column(String(32))
+    organisation: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    remote_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)

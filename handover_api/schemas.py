@@ -934,3 +934,18 @@ class InboundMessageResult(BaseModel):
     organisation_name: str | None = None
     stored_media: int = 0
     refused_media: list[RefusedMediaOut] = Field(default_factory=list)
+
+
+class HandoverEventOut(BaseModel):
+    """One named event of a handover's timeline (``GET /api/v1/handovers/{id}/events``)."""
+
+    kind: str = Field(
+        description="consent_given, created, claimed, contact_made, contact_failed, "
+        "contact_attempted, returned, consent_withdrawn, closed, ..."
+    )
+    at: datetime
+    actor: str = Field(description='"service:action-server", "staff:<username>" or "system"')
+    actor_name: str | None = Field(default=None, description="Display name, when known")
+    detail: dict[str, Any] = Field(
+        default_factory=dict, description="Non-personal facts: outcome, organisation, moment"
+    )

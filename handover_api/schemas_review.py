@@ -15,7 +15,7 @@ from handover_api.services.stats import Stats
 
 
 class CountOut(BaseModel):
-    key: str = Field(description="Code: team id, life-domain code or intent name")
+    key: str = Field(description="Code: team id, life-domain code, intent or event kind")
     label: str = Field(description="Readable name (Dutch)")
     count: int
 
@@ -53,6 +53,11 @@ class StatsOut(BaseModel):
     handovers_outside_hours: int
     outside_hours_share: float | None
     misunderstood_intents: list[CountOut]
+    events_per_kind: list[CountOut] = Field(
+        default_factory=list,
+        description="Timeline events of the organisation's handovers in the period, per kind "
+        "(contact_made, contact_failed, returned, closed, ...)",
+    )
 
     @classmethod
     def of(cls, organisation: str, stats: Stats) -> StatsOut:
@@ -85,6 +90,7 @@ class StatsOut(BaseModel):
             handovers_outside_hours=stats.outside_hours,
             outside_hours_share=stats.outside_hours_share,
             misunderstood_intents=counts(list(stats.misunderstood)),
+            events_per_kind=counts(list(stats.events)),
         )
 
 

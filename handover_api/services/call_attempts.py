@@ -12,16 +12,24 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from handover_api.models import CALL_OUTCOMES, FINISHED_STATUSES, CallAttempt, Handover, utcnow
 from handover_api.schemas import CallAttemptOut
-from handover_api.services import audit
+from handover_api.services import audit, events
 from handover_api.services.errors import ConflictError, InvalidRequestError
 from handover_api.services.principals import Principal
 
 logger = logging.getLogger(__name__)
+
+# The timeline's event of each outcome (``services/events.py``).
+OUTCOME_EVENTS = {
+    "bereikt": "contact_made",
+    "niet_bereikt": "contact_failed",
+    "terugbellen": "contact_attempted",
+}
 
 OUTCOME_LABELS = {
     "bereikt": "Bereikt",
@@ -67,6 +75,20 @@ def record_attempt(
     if first_contact:
         handover.first_contact_at = now
     handover.updated_at = now
+    event_detail: dict[str, Any] = {"outcome": outcome}
+    if callback_at is not None:
+        event_detail["callback_at"] = callback_at.isoformat()
+    if first_contact:
+        event_detail["first_contact"] = True
+    events.record(
+        session,
+        handover,
+        OUTCOME_EVENTS[outcome],
+        actor=principal.actor,
+        actor_name=principal.display_name,
+        detail=event_detail,
+        at=now,
+    )
     audit.record(
         session,
         actor=principal.actor,

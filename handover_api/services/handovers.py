@@ -87,7 +87,7 @@ from handover_api.schemas import (
     MunicipalityOut,
     NoteOut,
 )
-from handover_api.services import audit
+from handover_api.services import audit, events, exports
 from handover_api.services.applications import strip_bsns
 from handover_api.services.conversations import event_key
 from handover_api.services.directory import Directory
@@ -414,6 +414,7 @@ def create_handover(
     else:  # pragma: no cover - 8 collisions in a row among 390,625 * 100 references
         raise ConflictError("could not allocate a unique reference, please retry")
 
+    _record_created(session, handover, actor=actor)
     audit.record(
         session,
         actor=actor,
@@ -422,6 +423,7 @@ def create_handover(
         resource_id=str(handover.id),
         detail={"handover_id": str(handover.id), "reference": handover.reference},
     )
+    exports.enqueue(session, handover)  # outbox row when the organisation exports handovers
     session.commit()
     logger.info(
         "handover created reference=%s destination=%s/%s priority=%s conversation=%s",
@@ -432,6 +434,50 @@ def create_handover(
         redact_for_log(handover.conversation_id),
     )
     return CreateResult(handover, created=True)
+
+
+def _record_created(
+    session: Session,
+    handover: Handover,
+    *,
+    actor: str,
+    actor_name: str | None = None,
+    consent: bool = True,
+    returned_from: Handover | None = None,
+) -> None:
+    """The timeline's start: the consent (at its own moment, by whom recorded it) and the
+    arrival in the receiving inbox."""
+    if consent and handover.consent_given:
+        events.record(
+            session,
+            handover,
+            "consent_given",
+            actor=handover.consent_recorded_by,
+            actor_name=actor_name if handover.consent_recorded_by == actor else None,
+            detail={
+                "organisation": handover.consent_organisation,
+                "text_version": handover.consent_text_version,
+            },
+            at=handover.consent_at,
+        )
+    detail: dict[str, Any] = {
+        "organisation": handover.destination_organisation,
+        "team": handover.destination_team,
+        "channel": handover.channel,
+        "priority": handover.priority,
+    }
+    if returned_from is not None:
+        detail["returned_from"] = returned_from.destination_organisation
+        detail["returned_from_id"] = str(returned_from.id)
+    events.record(
+        session,
+        handover,
+        "created",
+        actor=actor,
+        actor_name=actor_name,
+        detail=detail,
+        at=handover.created_at or utcnow(),
+    )
 
 
 # --- read ------------------------------------------------------------------------------------
@@ -853,6 +899,7 @@ def change_status(
         else:  # pragma: no cover
             raise ConflictError("could not allocate a unique reference, please retry")
         assert successor is not None
+        exports.enqueue(session, successor, directory=directory)  # the receiving side's export
         handover.return_reason = update.reason
         detail["new_handover_id"] = str(successor.id)
         detail["consent_for_destination"] = consent_by is not None
@@ -872,6 +919,7 @@ def change_status(
         handover.assigned_username = None
         handover.assigned_name = None
         handover.assigned_at = None
+    _record_status_event(session, handover, current, target, principal, successor)
     audit.record(
         session,
         actor=principal.actor,
@@ -904,6 +952,56 @@ def change_status(
         f" (new handover {successor.reference})" if successor is not None else "",
     )
     return handover
+
+
+STATUS_EVENTS = {
+    "claimed": "claimed",
+    "in_progress": "in_progress",
+    "new": "released",
+    "closed": "closed",
+    "returned": "returned",
+}
+
+
+def _record_status_event(
+    session: Session,
+    handover: Handover,
+    current: str,
+    target: str,
+    principal: Principal,
+    successor: Handover | None,
+) -> None:
+    """``claimed``/``in_progress``/``released``/``closed``/``returned`` on the handover; a
+    returned one's successor starts its own timeline (``created``, and ``consent_given`` when
+    the returning professional confirmed the resident's agreement)."""
+    now = handover.updated_at
+    detail: dict[str, Any] = {"from": current}
+    if successor is not None:
+        detail |= {
+            "to": successor.destination_organisation,
+            "team": successor.destination_team,
+            "level": successor.destination_level,
+            "new_handover_id": str(successor.id),
+            "consent_for_destination": successor.consent_covers_destination,
+        }
+    events.record(
+        session,
+        handover,
+        STATUS_EVENTS[target],
+        actor=principal.actor,
+        actor_name=principal.display_name,
+        detail=detail,
+        at=now,
+    )
+    if successor is not None:
+        _record_created(
+            session,
+            successor,
+            actor=principal.actor,
+            actor_name=principal.display_name,
+            consent=successor.consent_text_version == RETURN_CONSENT_VERSION,
+            returned_from=handover,
+        )
 
 
 def _assign_to(handover: Handover, *, username: str, display_name: str) -> None:
@@ -961,6 +1059,19 @@ def assign(
         handover.status = "claimed"
         detail["status"] = {"from": "new", "to": "claimed"}
     handover.updated_at = utcnow()
+    events.record(
+        session,
+        handover,
+        "assigned",
+        actor=principal.actor,
+        actor_name=principal.display_name,
+        detail={
+            "to_username": target.username,
+            "to_name": target.display_name,
+            "from_username": previous,
+        },
+        at=handover.updated_at,
+    )
     audit.record(
         session,
         actor=principal.actor,
@@ -1014,6 +1125,7 @@ def withdraw_consent(session: Session, *, handover: Handover, actor: str) -> Han
         if current.consent_withdrawn_at is None:
             current.consent_withdrawn_at = now
             current.updated_at = now
+            events.record(session, current, "consent_withdrawn", actor=actor, at=now)
             audit.record(
                 session,
                 actor=actor,

@@ -78,7 +78,7 @@ from handover_api.schemas import (
     MessagePlan,
     RefusedMediaOut,
 )
-from handover_api.services import audit, media
+from handover_api.services import audit, events, media
 from handover_api.services.directory import Directory
 from handover_api.services.errors import ConflictError, InvalidRequestError
 from handover_api.services.handovers import phone_digits
@@ -435,6 +435,20 @@ def send_message(
         _deliver(message, plan, handover, settings, directory, client)
     session.add(message)
     handover.updated_at = now
+    events.record(
+        session,
+        handover,
+        "message_sent",
+        actor=principal.actor,
+        actor_name=principal.display_name,
+        detail={
+            "channel": message.channel,
+            "status": message.status,
+            "via_template": message.via_template,
+            "message_id": str(message.id),
+        },
+        at=now,
+    )
     audit.record_message_sent(
         session,
         actor=principal.actor,
@@ -749,6 +763,18 @@ def receive(
             )
         )
     handover.updated_at = now
+    events.record(
+        session,
+        handover,
+        "message_received",
+        actor=actor,
+        detail={
+            "channel": payload.channel,
+            "files": len(accepted),
+            "message_id": str(message.id),
+        },
+        at=now,
+    )
     audit.record_message_received(
         session,
         actor=actor,

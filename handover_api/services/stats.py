@@ -18,7 +18,10 @@ period is a range of local dates (Europe/Amsterdam), both ends included; by defa
   or else Monday to Friday 09:00-17:00 Amsterdam time. Public holidays are not taken into
   account: a handover on Koningsdag at 10:00 counts as inside opening hours;
 - misunderstood intents: the intents the assistant recognised in messages that the
-  organisation's reviewers marked as misunderstood (by the message's date).
+  organisation's reviewers marked as misunderstood (by the message's date);
+- events per kind: the timeline events (``services/events.py``: contact gehad, niet bereikt,
+  teruggelegd, afgesloten, ...) of the handovers addressed to the organisation that happened
+  in the period (by the event's moment), in the order of ``EVENT_KINDS``.
 """
 
 from __future__ import annotations
@@ -38,8 +41,16 @@ import yaml  # type: ignore[import-untyped]  # no types-PyYAML in .venv-api
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
-from handover_api.models import Conversation, ConversationEvent, Handover, ReviewMark
+from handover_api.models import (
+    EVENT_KINDS,
+    Conversation,
+    ConversationEvent,
+    Handover,
+    HandoverEvent,
+    ReviewMark,
+)
 from handover_api.services.directory import Directory
+from handover_api.services.events import KIND_LABELS
 from handover_api.services.reviews import municipalities_of
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -178,6 +189,7 @@ class Stats:
     median_first_contact_seconds: float | None
     outside_hours: int
     misunderstood: list[Count] = field(default_factory=list)
+    events: list[Count] = field(default_factory=list)
 
     @property
     def fallback_rate(self) -> float | None:
@@ -333,6 +345,22 @@ def compute(
         .group_by(ConversationEvent.intent)
     ).all()
 
+    # what happened to the organisation's handovers in the period (the timeline events)
+    per_kind = dict(
+        session.execute(
+            select(HandoverEvent.kind, func.count())
+            .join(Handover, Handover.id == HandoverEvent.handover_id)
+            .where(
+                Handover.destination_organisation == organisation,
+                HandoverEvent.at >= lower,
+                HandoverEvent.at < upper,
+            )
+            .group_by(HandoverEvent.kind)
+        )
+        .tuples()
+        .all()
+    )
+
     return Stats(
         date_from=start,
         date_to=end,
@@ -359,6 +387,11 @@ def compute(
         misunderstood=[
             Count(key=intent or "", label=intent or NO_INTENT, count=n)
             for intent, n in sorted(marked, key=lambda kv: (-kv[1], kv[0] or ""))
+        ],
+        events=[
+            Count(key=kind, label=KIND_LABELS[kind], count=int(per_kind[kind]))
+            for kind in EVENT_KINDS
+            if per_kind.get(kind)
         ],
     )
 

@@ -380,5 +380,10 @@ def statistics_page(
             title="Vaakst verkeerd begrepen intenties",
             chart_id="grafiek-intenties",
         ),
+        "chart_events": charts.bar_chart(
+            [(c.label, c.count) for c in figures.events],
+            title="Wat er met de overdrachten gebeurde",
+            chart_id="grafiek-gebeurtenissen",
+        ),
     }
     return _page(request, "statistieken.html", context, status_code=422 if errors else 200)

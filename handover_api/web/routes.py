@@ -48,11 +48,18 @@ from handover_api.core.security import (
     tokens_equal,
 )
 from handover_api.models import CALL_OUTCOMES, LEVELS, PRIORITIES, Handover, utcnow
-from handover_api.schemas import CallAttemptCreate, DestinationIn, HandoverUpdate, Status
+from handover_api.schemas import (
+    CallAttemptCreate,
+    DestinationIn,
+    HandoverEventOut,
+    HandoverUpdate,
+    Status,
+)
 from handover_api.services import (
     applications,
     audit,
     call_attempts,
+    events,
     handovers,
     media,
     messaging,
@@ -211,6 +218,16 @@ def _org_display_name(organisation: str | None, team: str | None = None) -> str:
 
 
 _env.globals["org_display_name"] = _org_display_name
+
+
+def _event_text(event: HandoverEventOut) -> str:
+    """A timeline event in Dutch, with readable organisation names."""
+    return events.describe(event, _org_display_name)
+
+
+_env.globals["event_text"] = _event_text
+_env.globals["event_who"] = events.who
+_env.globals["EVENT_NAMED_KINDS"] = events.NAMED_KINDS
 templates = Jinja2Templates(env=_env)
 
 
@@ -724,6 +741,7 @@ def _detail_context(
         "application": _application_view(out),
         "notes": handovers.notes_out(handover),
         "calls": call_attempts.attempts_out(handover),
+        "timeline": events.timeline(session, handover=handover),
         "transcript": _shown_transcript(transcript),
         "return_targets": directory.return_targets(
             municipality_code=handover.municipality_code,
@@ -909,6 +927,7 @@ def print_view(
             "application": _application_view(out),
             "notes": handovers.notes_out(handover),
             "calls": call_attempts.attempts_out(handover),
+            "timeline": events.timeline(session, handover=handover),
             "org_name": directory.display_name,
             "sla": handovers.service_level(handover, directory),
             "topic": handovers.topic_of(out, applications.current()),

@@ -1,6 +1,6 @@
 """/api/v1/handovers: create and consent withdrawal (action server); list, read, transcript,
-application export, update, notes, assignment and call attempts (staff of the receiving
-organisation). Every read is audited, lists too."""
+application export, events (the timeline), update, notes, assignment and call attempts (staff
+of the receiving organisation). Every read is audited, lists too."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from handover_api.schemas import (
     CallAttemptOut,
     HandoverCreate,
     HandoverDetail,
+    HandoverEventOut,
     HandoverOut,
     HandoverPage,
     HandoverUpdate,
@@ -36,7 +37,7 @@ from handover_api.schemas import (
     Status,
     Transcript,
 )
-from handover_api.services import application_export, audit, call_attempts, handovers
+from handover_api.services import application_export, audit, call_attempts, events, handovers
 from handover_api.services.errors import ServiceError
 
 router = APIRouter(prefix="/handovers", tags=["handovers"])
@@ -227,6 +228,28 @@ def read_transcript(
         events=events,
         consent_covers=handover.consent_covers_destination,
     )
+
+
+@router.get("/{handover_id}/events", response_model=list[HandoverEventOut])
+def read_events(
+    handover: OwnHandover, session: SessionDep, principal: StaffPrincipal
+) -> list[HandoverEventOut]:
+    """The handover's named outcome events, oldest first, with who and when (contract v2):
+    ``consent_given``, ``created``, ``claimed``, ``contact_made``, ``contact_failed``,
+    ``returned``, ``consent_withdrawn``, ``closed``, ... ``detail`` holds non-personal facts
+    only. Same visibility as the handover itself (404 for another organisation's); audited
+    (``events.read``)."""
+    timeline = events.timeline(session, handover=handover)
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="events.read",
+        resource_type="handover",
+        resource_id=str(handover.id),
+        detail={"handover_id": str(handover.id), "count": len(timeline)},
+    )
+    session.commit()
+    return timeline
 
 
 @router.get(

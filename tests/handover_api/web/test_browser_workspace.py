@@ -169,7 +169,7 @@ def test_case_worker_day_in_chromium(live_app: LiveApp, chromium: Any) -> None:
     expect(calls).to_have_count(2)
     shown = callback.strftime("%d-%m-%Y 14:30")
     expect(calls.nth(1)).to_contain_text(f"terugbellen op {shown}")
-    expect(page.get_by_text("Terugbellen afgesproken")).to_contain_text(shown)
+    expect(page.get_by_text("Terugbellen afgesproken:")).to_contain_text(shown)  # the header line
     page.get_by_label("Bereikt", exact=True).check()
     page.get_by_role("button", name="Belpoging vastleggen").click()
     expect(calls).to_have_count(3)
@@ -219,7 +219,9 @@ def test_case_worker_day_in_chromium(live_app: LiveApp, chromium: Any) -> None:
     screenshot(page, "workspace_c11_return_form")
     page.get_by_role("button", name="Terugleggen").click()
     expect(page.locator("h1 .status")).to_have_text("Teruggelegd")
-    expect(page.get_by_text("Teruggelegd naar")).to_contain_text(targets[0].split(" (")[0])
+    expect(page.locator("p", has_text="Teruggelegd naar")).to_contain_text(
+        targets[0].split(" (")[0]
+    )
     screenshot(page, "workspace_c12_returned")
     assert _handover_row(live_app, debts["id"]).status == "returned"
     page.context.close()

@@ -325,7 +325,8 @@ def test_statistics_page_has_accessible_charts(
     page = client.get("/staff/statistieken")
     assert page.status_code == 200
     html = page.text
-    assert html.count('role="img"') == 4 and "<desc id=" in html and "aria-label=" in html
+    # per day, per destination, per life domain, events per kind, misunderstood intents
+    assert html.count('role="img"') == 5 and "<desc id=" in html and "aria-label=" in html
     assert "<caption>Overdrachten per ontvanger</caption>" in html and "<td>Senzer</td>" in html
     assert "<script" not in html
     assert "feestdagen niet meegeteld" in html
