@@ -174,6 +174,9 @@ class Organisation(_Sourced):
     # Read by the handover API only (professional's WhatsApp message after 24 hours).
     whatsapp_template_content_sid: str | None = None
     whatsapp_template_example: bool = True
+    # Read and validated by the handover API only (handover_api/services/directory.py: the
+    # export of handovers to the organisation's Klantinteracties API); passed through here.
+    export: dict[str, Any] | None = None
 
     @validator("id")
     def _id_format(cls, value: str) -> str:

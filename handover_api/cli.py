@@ -12,6 +12,8 @@ Commands:
                  the service level, call attempts); idempotent; a revoked demo token stays
                  revoked (nothing is minted for that user)
   serve          run the API with uvicorn on VOORDEUR_API_HOST:VOORDEUR_API_PORT
+  export-due     deliver the due handover exports (Klantinteracties; run by a timer every
+                 minute); --retry-failed first puts failed exports back in the queue
 """
 
 from __future__ import annotations
@@ -542,6 +544,25 @@ def token_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
+def export_due(settings: Settings, *, limit: int, retry_failed: bool) -> int:
+    from handover_api.services import exports
+    from handover_api.services.directory import DirectoryError, load_directory
+
+    try:
+        directory = load_directory(settings.VOORDEUR_DATA_DIR)
+    except DirectoryError as exc:
+        print(f"error: region configuration: {exc}", file=sys.stderr)
+        return 1
+    with _session(settings) as session:
+        if retry_failed:
+            print(f"failed exports requeued: {exports.retry_failed(session)}")
+        report = exports.deliver_due(session, directory=directory, limit=max(limit, 1))
+    print(f"exports done: {report.done}")
+    print(f"exports to retry later: {report.retrying}")
+    print(f"exports failed: {report.failed}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m handover_api.cli",
@@ -577,6 +598,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed-demo", help="demo staff users and handovers (idempotent)")
     p.add_argument("--no-handovers", action="store_true", help="only the users")
     p.add_argument("--force", action="store_true", help="also when VOORDEUR_ENV=production")
+    p = sub.add_parser("export-due", help="deliver the due handover exports (outbox)")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--retry-failed", action="store_true", help="requeue failed exports first")
     p = sub.add_parser("serve", help="run the API with uvicorn")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
@@ -659,6 +683,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return 0
     if args.command == "token":
         return token_command(args, settings)
+    if args.command == "export-due":
+        return export_due(settings, limit=args.limit, retry_failed=args.retry_failed)
     if args.command == "serve":
         import uvicorn
 

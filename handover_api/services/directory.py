@@ -21,6 +21,9 @@ what it needs and ignoring the keys it does not use (the action server validates
    registers pre-filled applications (an Objects API objecttype) and the Open Formulieren link
    with which the resident continues behind DigiD (``services/application_export.py``). It is
    ``example: true`` until someone verified it against the municipality itself.
+7. ``Organisation.export`` is the optional ``export:`` block of an organisation: the exporter
+   (``none`` | ``klantinteracties``) that sends its handovers to its own systems
+   (``handover_api/export``, ``docs/klantinteracties-export.md``); None when absent or ``none``.
 
 The files also carry contact data, night-shelter routes and provenance for the action server
 (``actions/regions.py`` validates those strictly); ``data/regions/outside/`` (all Dutch
@@ -119,6 +122,33 @@ class Organisation:
     # ``example``: a placeholder nobody registered with Meta (never used in production).
     whatsapp_template_content_sid: str | None = None
     whatsapp_template_example: bool = True
+    # Where its handovers are exported (``export:``; ``handover_api/export``); None: nowhere.
+    export: ExportConfig | None = None
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """An organisation's ``export:`` block: which exporter sends its handovers where.
+
+    ``kind`` names the exporter (``handover_api/export``: ``none`` or ``klantinteracties``);
+    ``token_env`` is the NAME of the environment variable holding the API token (never the
+    token itself); ``team_actor_identifier`` is the ``actoridentificator.objectId`` of the
+    actor (organisatorische eenheid) that receives the interne taak, ``team_actors`` the same
+    per team id. ``example`` is true while nobody checked these against the organisation: an
+    example configuration is never exported to.
+    """
+
+    kind: str = "none"
+    base_url: str | None = None
+    token_env: str | None = None
+    team_actor_identifier: str | None = None
+    team_actor_register: str | None = None
+    team_actors: tuple[tuple[str, str], ...] = ()
+    kanalen: tuple[tuple[str, str], ...] = ()
+    example: bool = True
+
+    def team_actor_for(self, team: str) -> str | None:
+        return dict(self.team_actors).get(team, self.team_actor_identifier)
 
 
 @dataclass(frozen=True)
@@ -422,6 +452,20 @@ class _SuccessorIn(_Model):
     name: str
 
 
+class _ExportIn(_Model):
+    # extra="forbid": a misspelt key in an export block must not silently switch export off.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["none", "klantinteracties"] = "none"
+    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    token_env: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
+    team_actor_identifier: str | None = Field(default=None, min_length=1, max_length=200)
+    team_actor_register: str | None = Field(default=None, min_length=1, max_length=200)
+    team_actors: dict[str, str] = {}
+    kanalen: dict[str, str] = {}
+    example: bool = True
+
+
 class _OrganisationIn(_Model):
     id: str = Field(pattern=_ID_RE.pattern)
     name: str
@@ -436,6 +480,7 @@ class _OrganisationIn(_Model):
     successor: _SuccessorIn | None = None
     whatsapp_template_content_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-f]{32}$")
     whatsapp_template_example: bool = True
+    export: _ExportIn | None = None
 
 
 # Placeholders a DigiD continuation link may use: the object's uuid (required: it is what Open
@@ -588,6 +633,7 @@ class _Builder:
                 successor_name=org.successor.name if org.successor else None,
                 whatsapp_template_content_sid=org.whatsapp_template_content_sid,
                 whatsapp_template_example=org.whatsapp_template_example,
+                export=_export(org.export),
             )
 
     def _ref(self, file: str, where: str, ref: _TeamRefIn) -> TeamRef:
@@ -680,6 +726,21 @@ class _Builder:
             if service in services:
                 return team_id
         return next(iter(org.teams))
+
+
+def _export(given: _ExportIn | None) -> ExportConfig | None:
+    if given is None or given.kind == "none":
+        return None
+    return ExportConfig(
+        kind=given.kind,
+        base_url=given.base_url.rstrip("/") if given.base_url else None,
+        token_env=given.token_env,
+        team_actor_identifier=given.team_actor_identifier,
+        team_actor_register=given.team_actor_register,
+        team_actors=tuple(sorted(given.team_actors.items())),
+        kanalen=tuple(sorted(given.kanalen.items())),
+        example=given.example,
+    )
 
 
 def _aanvraag(given: _AanvraagIn | None) -> AanvraagConfig | None:
