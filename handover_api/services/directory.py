@@ -48,6 +48,8 @@ from urllib.parse import quote, urlsplit
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in .venv-api
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from common.opening_hours import DEFAULT_HOURS_TEXT, TeamCalendar, parse_hours
+
 Level = Literal["regional", "local"]
 LEVELS: tuple[str, ...] = ("regional", "local")
 
@@ -81,12 +83,70 @@ class DirectoryError(Exception):
 # --- the public, immutable view ---------------------------------------------------------------
 
 
+# Working hours within which a new handover must be claimed before it is escalated, when a
+# team's ``handling:`` block does not say (the issue's example: 4 hours, urgent 1 hour).
+DEFAULT_CLAIM_WITHIN_HOURS = 4.0
+DEFAULT_URGENT_CLAIM_WITHIN_HOURS = 1.0
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """A team's ``notify:`` block: where a new handover and an escalation are announced.
+
+    ``channel`` ``email``: ``to`` and ``escalate_to`` are addresses (sent through the SMTP
+    server of the settings); ``webhook``: ``url`` and ``escalate_url`` receive a signed POST
+    (HMAC-SHA256 with the secret in the environment variable ``secret_env``). ``example``:
+    placeholder addresses nobody checked with the team; never sent to, except on a local run
+    that catches every message (``VOORDEUR_NOTIFY_EXAMPLES``).
+    """
+
+    channel: Literal["email", "webhook"]
+    to: tuple[str, ...] = ()
+    escalate_to: tuple[str, ...] = ()
+    url: str | None = None
+    escalate_url: str | None = None
+    secret_env: str | None = None
+    example: bool = True
+
+    def destination(self, kind: str) -> tuple[str, ...]:
+        """The addresses (or the URL) a notification of ``kind`` (new | escalation) goes to;
+        empty when the team configured none for it."""
+        if self.channel == "email":
+            return self.escalate_to if kind == "escalation" else self.to
+        url = self.escalate_url if kind == "escalation" else self.url
+        return (url,) if url else ()
+
+
+@dataclass(frozen=True)
+class Handling:
+    """When and how fast a team picks up handovers (``handling:``; our configuration).
+
+    ``hours`` the team's working hours ("ma-vr 9.00-17.00"), ``closed_days`` its own closing
+    days on top of the Dutch public holidays, ``claim_within_hours`` / ``urgent_...`` the
+    working hours after which an unclaimed handover is escalated.
+    """
+
+    hours: str = DEFAULT_HOURS_TEXT
+    closed_days: tuple[date, ...] = ()
+    claim_within_hours: float = DEFAULT_CLAIM_WITHIN_HOURS
+    urgent_claim_within_hours: float = DEFAULT_URGENT_CLAIM_WITHIN_HOURS
+
+    @functools.cached_property
+    def calendar(self) -> TeamCalendar:
+        return TeamCalendar.of(self.hours, self.closed_days)
+
+
+DEFAULT_HANDLING = Handling()
+
+
 @dataclass(frozen=True)
 class Team:
     id: str
     name: str
     response_working_days: int | None = None  # configured service level, None = default
     urgent_response_working_days: int | None = None
+    handling: Handling = DEFAULT_HANDLING
+    notify: NotifyConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -396,6 +456,33 @@ class Directory:
             return known.response_working_days
         return DEFAULT_RESPONSE_WORKING_DAYS[org.level]
 
+    # --- working hours, escalation and notification ---
+
+    def team(self, organisation: str, team: str) -> Team | None:
+        org = self.organisations.get(organisation)
+        return org.teams.get(team) if org is not None else None
+
+    def handling(self, organisation: str, team: str) -> Handling:
+        """The team's ``handling:`` configuration (the defaults for an unknown team)."""
+        known = self.team(organisation, team)
+        return known.handling if known is not None else DEFAULT_HANDLING
+
+    def claim_within(self, organisation: str, team: str, *, urgent: bool) -> float:
+        """Working hours within which a new handover of this team must be claimed."""
+        handling = self.handling(organisation, team)
+        return handling.urgent_claim_within_hours if urgent else handling.claim_within_hours
+
+    def notify_config(
+        self, organisation: str, team: str, *, include_examples: bool = False
+    ) -> NotifyConfig | None:
+        """The team's notification channel; None when it has none, or only an example one
+        (unless ``include_examples``: a local run whose SMTP server catches everything)."""
+        known = self.team(organisation, team)
+        config = known.notify if known is not None else None
+        if config is None or (config.example and not include_examples):
+            return None
+        return config
+
     # --- names for people ---
 
     def display_name(self, organisation: str, team: str | None = None) -> str:
@@ -435,12 +522,95 @@ class _TeamRefIn(_Model):
     team: str
 
 
+_EMAIL = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+
+
+class _HandlingIn(_Model):
+    # extra="forbid": a misspelt key must not silently fall back to the default hours.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hours: str | None = None
+    closed_days: list[date] = []
+    claim_within_hours: float = Field(default=DEFAULT_CLAIM_WITHIN_HOURS, gt=0, le=200)
+    urgent_claim_within_hours: float = Field(default=DEFAULT_URGENT_CLAIM_WITHIN_HOURS, gt=0, le=40)
+
+    @field_validator("hours")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        if value is not None and parse_hours(value) is None:
+            raise ValueError(f"cannot read hours {value!r}; write e.g. 'ma-vr 9.00-17.00'")
+        return value
+
+
+class _NotifyIn(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: Literal["email", "webhook"]
+    to: list[str] = []
+    escalate_to: list[str] = []
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    escalate_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
+    example: bool = True
+
+    @field_validator("to", "escalate_to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not re.match(_EMAIL, address):
+                raise ValueError(f"not an e-mail address: {address!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> _NotifyIn:
+        if self.channel == "email" and not self.to:
+            raise ValueError("channel email needs 'to' (one or more addresses)")
+        if self.channel == "webhook" and not (self.url and self.secret_env):
+            raise ValueError("channel webhook needs 'url' and 'secret_env'")
+        return self
+
+
+class _ContactHoursIn(_Model):
+    hours: str | None = None
+
+
 class _TeamIn(_Model):
     id: str = Field(pattern=_ID_RE.pattern)
     name: str
     services: list[str] = []
     response_working_days: int | None = Field(default=None, ge=1, le=20)
     urgent_response_working_days: int | None = Field(default=None, ge=0, le=5)
+    contact: _ContactHoursIn | None = None
+    handling: _HandlingIn | None = None
+    notify: _NotifyIn | None = None
+
+    def to_handling(self) -> Handling:
+        """``handling:``, with the team's telephone hours (``contact.hours``) as its working
+        hours when it names none, and Monday to Friday 9-17 when neither does."""
+        given = self.handling or _HandlingIn()
+        contact_hours = self.contact.hours if self.contact else None
+        if contact_hours is not None and parse_hours(contact_hours) is None:
+            contact_hours = None
+        return Handling(
+            hours=given.hours or contact_hours or DEFAULT_HOURS_TEXT,
+            closed_days=tuple(given.closed_days),
+            claim_within_hours=given.claim_within_hours,
+            urgent_claim_within_hours=given.urgent_claim_within_hours,
+        )
+
+    def to_notify(self) -> NotifyConfig | None:
+        n = self.notify
+        if n is None:
+            return None
+        return NotifyConfig(
+            channel=n.channel,
+            to=tuple(n.to),
+            escalate_to=tuple(n.escalate_to),
+            url=n.url,
+            escalate_url=n.escalate_url,
+            secret_env=n.secret_env,
+            example=n.example,
+        )
 
 
 class _SourceIn(_Model):
@@ -615,6 +785,8 @@ class _Builder:
                     name=team.name,
                     response_working_days=team.response_working_days,
                     urgent_response_working_days=team.urgent_response_working_days,
+                    handling=team.to_handling(),
+                    notify=team.to_notify(),
                 )
                 self.team_services.setdefault(org.id, {})[team.id] = frozenset(team.services)
             self.organisations[org.id] = Organisation(

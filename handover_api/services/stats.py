@@ -13,10 +13,10 @@ period is a range of local dates (Europe/Amsterdam), both ends included; by defa
 - share that needed a person: conversations with a handover (to any organisation) / all;
 - median time to claim (``claimed_at - created_at``) and to first contact
   (``first_contact_at - created_at``), over the handovers that got there;
-- handovers outside opening hours: made when the receiving team was closed, by the team's
-  ``contact.hours`` in the region file ("ma-vr 9.00-17.00", "ma-do 8.30-17.00, vr 8.30-12.00")
-  or else Monday to Friday 09:00-17:00 Amsterdam time. Public holidays are not taken into
-  account: a handover on Koningsdag at 10:00 counts as inside opening hours;
+- handovers outside opening hours: made when the receiving team was closed, by its working
+  hours (``handling:`` / ``contact.hours`` in the region file, else Monday to Friday 9-17),
+  Dutch public holidays and its closing days (``common/opening_hours.py``): a handover on
+  Koningsdag at 10:00 counts as outside;
 - misunderstood intents: the intents the assistant recognised in messages that the
   organisation's reviewers marked as misunderstood (by the message's date);
 - events per kind: the timeline events (``services/events.py``: contact gehad, niet bereikt,
@@ -26,18 +26,14 @@ period is a range of local dates (Europe/Amsterdam), both ends included; by defa
 
 from __future__ import annotations
 
-import functools
-import re
 import statistics
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in .venv-api
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
@@ -56,102 +52,11 @@ from handover_api.services.reviews import municipalities_of
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-DEFAULT_HOURS_TEXT = "ma-vr 9.00-17.00"
 NO_INTENT = "(geen intentie)"
-
-_DAYS = {"ma": 0, "di": 1, "wo": 2, "do": 3, "vr": 4, "za": 5, "zo": 6}
-_DAY = r"(?:ma|di|wo|do|vr|za|zo)"
-_RANGE = rf"{_DAY}(?:\s*(?:-|–|t/m)\s*{_DAY})?"
-_SEGMENT = re.compile(
-    rf"(?P<days>{_RANGE}(?:\s*(?:,|/|en)\s*{_RANGE})*)\s*:?\s+"
-    r"(?P<start>\d{1,2})[.:](?P<start_min>\d{2})\s*(?:-|–|tot)\s*"
-    r"(?P<end>\d{1,2})[.:](?P<end_min>\d{2})"
-)
 
 
 class StatsError(ValueError):
     """The requested period is not usable (from after to, or longer than a year)."""
-
-
-# --- opening hours --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OpeningHours:
-    """Weekday (0 = Monday) -> (opens, closes) intervals, local time."""
-
-    slots: tuple[tuple[int, time, time], ...]
-
-    def is_open(self, moment: datetime) -> bool:
-        local = moment.astimezone(LOCAL_TIME)
-        now = local.time()
-        return any(day == local.weekday() and start <= now < end for day, start, end in self.slots)
-
-
-def _days_of(text: str) -> list[int]:
-    days: list[int] = []
-    text = re.sub(r"\s*t/m\s*", "-", text)
-    for part in re.split(r"\s*(?:,|/|\ben\b)\s*", text):
-        bounds = re.split(r"\s*[-–]\s*", part.strip())
-        if bounds[0] not in _DAYS or bounds[-1] not in _DAYS:
-            continue
-        first, last = _DAYS[bounds[0]], _DAYS[bounds[-1]]
-        days.extend(range(first, last + 1) if first <= last else [first])
-    return days
-
-
-@functools.lru_cache(maxsize=256)
-def parse_hours(text: str | None) -> OpeningHours | None:
-    """Opening hours from the region files' Dutch notation ("ma-vr 9.00-17.00"); None when
-    nothing in ``text`` can be read as days and times."""
-    if not text:
-        return None
-    slots: list[tuple[int, time, time]] = []
-    for match in _SEGMENT.finditer(text.lower()):
-        try:
-            start = time(int(match["start"]), int(match["start_min"]))
-            end = time(int(match["end"]), int(match["end_min"]))
-        except ValueError:
-            continue
-        if start >= end:
-            continue
-        slots.extend((day, start, end) for day in _days_of(match["days"]))
-    return OpeningHours(tuple(slots)) if slots else None
-
-
-DEFAULT_HOURS = parse_hours(DEFAULT_HOURS_TEXT)
-assert DEFAULT_HOURS is not None
-
-
-@functools.lru_cache(maxsize=8)
-def team_hours(regions_dir: Path) -> Mapping[tuple[str, str], str]:
-    """(organisation, team) -> ``contact.hours`` from the region files (those that have one).
-
-    Read here because ``services.directory`` keeps only what routing needs; a file that cannot
-    be read is skipped (the directory itself refuses malformed files at start-up).
-    """
-    found: dict[tuple[str, str], str] = {}
-    for path in sorted(regions_dir.glob("*.yml")):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        organisations = data.get("organisations") if isinstance(data, dict) else None
-        for org in organisations or []:
-            if not isinstance(org, dict):
-                continue
-            for team in org.get("teams") or []:
-                contact = team.get("contact") if isinstance(team, dict) else None
-                hours = contact.get("hours") if isinstance(contact, dict) else None
-                if isinstance(hours, str):
-                    found[(str(org.get("id")), str(team.get("id")))] = hours
-    return found
-
-
-def hours_for(
-    organisation: str, team: str, configured: Mapping[tuple[str, str], str]
-) -> OpeningHours:
-    return parse_hours(configured.get((organisation, team))) or DEFAULT_HOURS  # type: ignore[return-value]
 
 
 # --- the figures ----------------------------------------------------------------------------
@@ -243,7 +148,6 @@ def compute(
     organisation: str,
     date_from: date | None = None,
     date_to: date | None = None,
-    regions_dir: Path | None = None,
     domain_labels: Mapping[str, str] | None = None,
     today: date | None = None,
 ) -> Stats:
@@ -327,9 +231,8 @@ def compute(
         for h in handovers
         if h.first_contact_at is not None and h.first_contact_at >= h.created_at
     ]
-    configured = team_hours(regions_dir) if regions_dir is not None else {}
     outside = sum(
-        not hours_for(organisation, h.destination_team, configured).is_open(h.created_at)
+        not directory.handling(organisation, h.destination_team).calendar.is_open(h.created_at)
         for h in handovers
     )
 

@@ -339,7 +339,6 @@ def statistics_page(
             organisation=user.organisation,
             date_from=date_from,
             date_to=date_to,
-            regions_dir=settings.VOORDEUR_DATA_DIR / "regions",
             domain_labels=DOMAIN_LABELS,
         )
     except stats.StatsError:
@@ -350,7 +349,6 @@ def statistics_page(
             session,
             directory=directory,
             organisation=user.organisation,
-            regions_dir=settings.VOORDEUR_DATA_DIR / "regions",
             domain_labels=DOMAIN_LABELS,
         )
     context: dict[str, Any] = {

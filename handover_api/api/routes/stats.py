@@ -42,7 +42,6 @@ def read_stats(
             organisation=principal.organisation,
             date_from=since or date_from,
             date_to=until or date_to,
-            regions_dir=settings.VOORDEUR_DATA_DIR / "regions",
             domain_labels=DOMAIN_LABELS,
         )
     except stats.StatsError as exc:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,19 +26,14 @@ def at_local(hour: int, minute: int = 0, day: date = DAY) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=stats.LOCAL_TIME).astimezone(UTC)
 
 
-def test_parse_hours() -> None:
-    hours = stats.parse_hours("ma-vr 9.00-17.00")
-    assert hours is not None and len(hours.slots) == 5
-    assert hours.is_open(at_local(9, 0)) and hours.is_open(at_local(16, 59))
-    assert not hours.is_open(at_local(17, 0)) and not hours.is_open(at_local(8, 59))
-    assert not hours.is_open(at_local(12, day=date(2025, 3, 8)))  # Saturday
-    split = stats.parse_hours("ma t/m do 8.30-17.00, vr 8:30-12:00")
-    assert split is not None
-    assert split.is_open(at_local(16, day=date(2025, 3, 6)))  # Thursday
-    assert not split.is_open(at_local(13, day=date(2025, 3, 7)))  # Friday afternoon
-    assert stats.parse_hours("op afspraak") is None and stats.parse_hours(None) is None
-    configured = stats.team_hours(REPO_ROOT / "data" / "regions")
-    assert configured[("peel61", "werk-inkomen")] == "ma-vr 9.00-17.00"
+def test_outside_hours_use_the_team_calendar() -> None:
+    """The dashboard counts by the same working hours as escalation (common/opening_hours)."""
+    directory = load_directory(REPO_ROOT / "data")
+    senzer = directory.handling("peel61", "werk-inkomen").calendar
+    assert senzer.is_open(at_local(8, 30)) and not senzer.is_open(at_local(8, 29))
+    assert not senzer.is_open(at_local(10, day=date(2025, 4, 26)))  # Koningsdag (Saturday)
+    assert not senzer.is_open(at_local(10, day=date(2025, 4, 21)))  # Tweede paasdag
+    assert senzer.is_open(at_local(10, day=date(2025, 4, 22)))
 
 
 def test_period_defaults_and_checks() -> None:
@@ -118,7 +112,6 @@ def test_figures_on_a_known_data_set(
         organisation="peel61",
         date_from=DAY,
         date_to=DAY + timedelta(days=2),
-        regions_dir=REPO_ROOT / "data" / "regions",
         domain_labels={"inkomen": "Inkomen", "schulden": "Schulden"},
     )
     assert figures.conversations == 3
@@ -161,8 +154,3 @@ def test_charts_are_accessible_svg() -> None:
     days = str(daily_chart([(DAY, 2), (DAY + timedelta(days=1), 0)], title="Per dag"))
     assert days.count("<rect") == 2 and "totaal 2" in days
     assert "Geen gegevens" in str(bar_chart([], title="Leeg"))
-
-
-def test_unknown_regions_dir_falls_back_to_default_hours(tmp_path: Path) -> None:
-    assert stats.team_hours(tmp_path) == {}
-    assert stats.hours_for("x", "y", {}) == stats.DEFAULT_HOURS
