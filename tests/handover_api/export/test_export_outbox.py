@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from handover_api.export.klantinteracties import clear_actor_cache
 from handover_api.models import AuditLog, Handover, HandoverExport
-from handover_api.services import exports
+from handover_api.services import exports, outbox
 from handover_api.services.directory import Directory, ExportConfig, load_directory
 from tests.handover_api.conftest import REPO_ROOT
 from tests.handover_api.export.fake_klantinteracties import FakeKlantinteracties, running
@@ -171,8 +171,8 @@ def test_retry_after_500_continues_later_without_duplicates(
 
 
 def test_backoff_grows_and_caps() -> None:
-    assert [exports.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
-    assert exports.backoff(50) == timedelta(hours=6)
+    assert [outbox.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [1, 2, 4, 8]
+    assert outbox.backoff(50) == timedelta(hours=6)
 
 
 def test_validation_error_fails_at_once_and_can_be_requeued(
@@ -204,12 +204,12 @@ def test_gives_up_after_max_attempts(
     created = create_handover()
     row = _row(session, created["id"])
     assert row is not None
-    row.attempts = exports.MAX_ATTEMPTS - 1
+    row.attempts = outbox.MAX_ATTEMPTS - 1
     session.commit()
     fake.fail("GET", "actoren", 503)
     assert exports.deliver_due(session, datetime.now(UTC), directory=directory).failed == 1
     session.refresh(row)
-    assert (row.status, row.attempts) == ("failed", exports.MAX_ATTEMPTS)
+    assert (row.status, row.attempts) == ("failed", outbox.MAX_ATTEMPTS)
 
 
 def test_withdrawn_consent_sends_no_contact_data(
