@@ -14,6 +14,10 @@ Commands:
   serve          run the API with uvicorn on VOORDEUR_API_HOST:VOORDEUR_API_PORT
   export-due     deliver the due handover exports (Klantinteracties; run by a timer every
                  minute); --retry-failed first puts failed exports back in the queue
+  worker         the background work, every VOORDEUR_WORKER_INTERVAL_SECONDS: announce new
+                 handovers to their teams, escalate the ones not claimed in time, deliver
+                 exports; --once does one round and prints the counts (for a timer);
+                 --retry-failed first requeues failed notifications and exports
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from handover_api.models import (
 from handover_api.schemas import HandoverCreate
 from handover_api.services import handovers, retention, users
 from handover_api.services.conversation_log import LOW_CONFIDENCE
+from handover_api.services.directory import Directory
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 
@@ -563,6 +568,75 @@ def export_due(settings: Settings, *, limit: int, retry_failed: bool) -> int:
     return 0
 
 
+def worker_round(settings: Settings, session: Session, directory: Directory) -> dict[str, int]:
+    """One round of the background work; returns the counts of what happened."""
+    from handover_api.services import escalation, exports, notifications
+
+    first = notifications.deliver_due(session, settings, directory=directory)
+    escalated = escalation.escalate_due(session, directory=directory)
+    # The escalations just queued go out in the same round.
+    second = notifications.deliver_due(session, settings, directory=directory)
+    exported = exports.deliver_due(session, directory=directory)
+    return {
+        "notifications sent": first.done + second.done,
+        "notifications to retry later": first.retrying + second.retrying,
+        "notifications failed": first.failed + second.failed,
+        "handovers escalated": escalated,
+        "exports done": exported.done,
+        "exports to retry later": exported.retrying,
+        "exports failed": exported.failed,
+    }
+
+
+def worker(settings: Settings, *, once: bool, retry_failed: bool = False) -> int:
+    """Run ``worker_round`` now and then every interval until stopped (SIGTERM / Ctrl-C)."""
+    import logging
+    import signal
+    import threading
+
+    from handover_api.core.logging import configure_logging
+    from handover_api.services import notifications
+    from handover_api.services.directory import DirectoryError, load_directory
+
+    configure_logging(settings.VOORDEUR_LOG_LEVEL)
+    log = logging.getLogger("handover_api.worker")
+    try:
+        directory = load_directory(settings.VOORDEUR_DATA_DIR)
+    except DirectoryError as exc:
+        print(f"error: region configuration: {exc}", file=sys.stderr)
+        return 1
+    notifications.configure(settings)
+    factory = make_session_factory(make_engine(settings.DATABASE_URL))
+    if retry_failed:
+        from handover_api.services import exports
+
+        with factory() as session:
+            print(f"failed notifications requeued: {notifications.retry_failed(session)}")
+            print(f"failed exports requeued: {exports.retry_failed(session)}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while True:
+        try:
+            with factory() as session:
+                counts = worker_round(settings, session, directory)
+        except Exception:  # the database restarting must not end the worker
+            if once:
+                raise
+            log.exception("worker round failed; trying again next round")
+            counts = {}
+        if once:
+            for name, count in counts.items():
+                print(f"{name}: {count}")
+            return 0
+        if any(counts.values()):
+            log.info("worker round: %s", ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        try:
+            if stop.wait(settings.VOORDEUR_WORKER_INTERVAL_SECONDS):
+                return 0
+        except KeyboardInterrupt:
+            return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m handover_api.cli",
@@ -601,6 +675,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-due", help="deliver the due handover exports (outbox)")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     p.add_argument("--retry-failed", action="store_true", help="requeue failed exports first")
+    p = sub.add_parser("worker", help="announce, escalate and export in the background")
+    p.add_argument("--once", action="store_true", help="one round, print the counts, stop")
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="first put failed notifications and exports back in the queue",
+    )
     p = sub.add_parser("serve", help="run the API with uvicorn")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
@@ -685,6 +766,8 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         return token_command(args, settings)
     if args.command == "export-due":
         return export_due(settings, limit=args.limit, retry_failed=args.retry_failed)
+    if args.command == "worker":
+        return worker(settings, once=args.once, retry_failed=args.retry_failed)
     if args.command == "serve":
         import uvicorn
 

@@ -50,7 +50,7 @@ from handover_api.api.routes import health
 from handover_api.core.config import Settings, get_settings
 from handover_api.core.db import Database
 from handover_api.core.logging import install_log_filters
-from handover_api.services import application_export, applications, directory
+from handover_api.services import application_export, applications, directory, notifications
 from handover_api.web.review_routes import router as review_router
 from handover_api.web.routes import LoginRequired, error_page, login_required_handler
 from handover_api.web.routes import router as staff_router
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     regions = directory.configure(settings.VOORDEUR_DATA_DIR)
     catalogue = applications.configure(settings.VOORDEUR_DATA_DIR)
     application_export.check_config(regions, catalogue)
+    notifications.configure(settings)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     if settings.cors_origins:
         app.add_middleware(

@@ -127,6 +127,8 @@ class Handover(Base):
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
         CheckConstraint(_in("destination_level", LEVELS), name="destination_level"),
         Index("ix_handovers_inbox", "destination_organisation", "status", "created_at"),
+        # The escalation runner's query: new, unclaimed, not escalated, due.
+        Index("ix_handovers_claim_due", "status", "escalated_at", "claim_due_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -181,6 +183,11 @@ class Handover(Base):
     # digits (so 06..., +316... and 00316... all match) and ",code,code," of the life domains.
     search_phone: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
     domain_codes: Mapped[str] = mapped_column(String(400), default="")
+    # Claim before this moment or it is escalated: the team's claim time (working hours in
+    # its opening hours, Dutch public holidays and closing days) from creation; None: never.
+    claim_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When it was escalated for not being claimed in time (``services/escalation.py``).
+    escalated_at: Mapped[datetime | None] = mapped_column(default=None)
 
     returned_from_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("handovers.id", ondelete="SET NULL"), default=None, index=True
@@ -571,5 +578,44 @@ class HandoverExport(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     remote_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+NOTIFICATION_KINDS = ("new", "escalation")
+NOTIFICATION_CHANNELS = ("email", "webhook")
+
+
+class HandoverNotification(Base):
+    """The outbox of one announcement of a handover to its team (``services/notifications``).
+
+    ``kind`` ``new`` (made with the handover) or ``escalation`` (made when it was not claimed in
+    time); one row per handover and kind (unique), so a retried or concurrent run never
+    announces twice. ``channel`` and ``destination`` are what the team's ``notify:`` block
+    said when the row was made (addresses or a URL of the team: not the resident's data).
+    Delivered at once after the handover is stored, else by ``cli worker`` with backoff.
+    """
+
+    __tablename__ = "handover_notifications"
+    __table_args__ = (
+        UniqueConstraint("handover_id", "kind", name="uq_handover_notifications_handover_kind"),
+        CheckConstraint(_in("status", EXPORT_STATUSES), name="status"),
+        CheckConstraint(_in("kind", NOTIFICATION_KINDS), name="kind"),
+        CheckConstraint(_in("channel", NOTIFICATION_CHANNELS), name="channel"),
+        Index("ix_handover_notifications_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    handover_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    destination: Mapped[list[Any]] = mapped_column(default=list)
+    secret_env: Mapped[str | None] = mapped_column(String(100), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -692,6 +692,14 @@ class HandoverOut(BaseModel):
     first_contact_at: datetime | None = Field(
         default=None, description="first call attempt that reached the resident"
     )
+    claim_due_at: datetime | None = Field(
+        default=None,
+        description="claim before this moment or the case is escalated (the team's claim time "
+        "in working hours); null: no deadline",
+    )
+    escalated_at: datetime | None = Field(
+        default=None, description="when the case was escalated for not being claimed in time"
+    )
 
 
 class HandoverDetail(HandoverOut):

@@ -41,7 +41,21 @@ Messages to residents (``services/messaging.py``; all optional, sending is off b
   refused when ``VOORDEUR_ENV=production``, where the auth token goes to Twilio only.
 - ``VOORDEUR_PUBLIC_API_URL``: the address at which Twilio reaches this API (e.g.
   ``https://voordeur.example.nl``): the ``StatusCallback`` of sent messages and the URL a
-  callback's signature is checked against (behind a proxy the request URL differs).
+  callback's signature is checked against (behind a proxy the request URL differs). Also the
+  base of the case link in team notifications (default ``http://<API host>:<API port>``).
+
+Team notifications (``services/notifications.py``, ``handover_api/notify``, the team's
+``notify:`` block in its region file; docs/team-notifications.md):
+
+- ``VOORDEUR_SMTP_HOST`` / ``VOORDEUR_SMTP_PORT`` (25): the SMTP server e-mail goes through;
+  without a host, e-mail notifications wait in the outbox with the error "SMTP not configured".
+- ``VOORDEUR_SMTP_USERNAME`` / ``VOORDEUR_SMTP_PASSWORD``: SMTP login, when the server wants one.
+- ``VOORDEUR_SMTP_STARTTLS`` (false) / ``VOORDEUR_SMTP_SSL`` (false): TLS on the connection.
+- ``VOORDEUR_MAIL_FROM``: the sender address (default ``voordeur@localhost``).
+- ``VOORDEUR_NOTIFY_EXAMPLES``: ``true`` also notifies teams whose ``notify:`` is an example
+  (placeholder addresses): only for a local run whose SMTP server catches every message.
+  Refused when ``VOORDEUR_ENV=production``.
+- ``VOORDEUR_WORKER_INTERVAL_SECONDS``: how often ``cli worker`` delivers and escalates (20).
 """
 
 from __future__ import annotations
@@ -106,6 +120,15 @@ class Settings(BaseSettings):
     )
     TWILIO_API_BASE_URL: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
     VOORDEUR_PUBLIC_API_URL: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/\S*)?$")
+    VOORDEUR_SMTP_HOST: str | None = None
+    VOORDEUR_SMTP_PORT: int = Field(default=25, ge=1, le=65535)
+    VOORDEUR_SMTP_USERNAME: str | None = None
+    VOORDEUR_SMTP_PASSWORD: SecretStr | None = None
+    VOORDEUR_SMTP_STARTTLS: bool = False
+    VOORDEUR_SMTP_SSL: bool = False
+    VOORDEUR_MAIL_FROM: str = Field(default="voordeur@localhost", pattern=r"^[^@\s<>]+@[^\s<>]+$")
+    VOORDEUR_NOTIFY_EXAMPLES: bool = False
+    VOORDEUR_WORKER_INTERVAL_SECONDS: float = Field(default=20, ge=1, le=3600)
 
     @field_validator(
         "TWILIO_ACCOUNT_SID",
@@ -114,6 +137,9 @@ class Settings(BaseSettings):
         "TWILIO_WHATSAPP_NUMBER",
         "TWILIO_API_BASE_URL",
         "VOORDEUR_PUBLIC_API_URL",
+        "VOORDEUR_SMTP_HOST",
+        "VOORDEUR_SMTP_USERNAME",
+        "VOORDEUR_SMTP_PASSWORD",
         mode="before",
     )
     @classmethod
@@ -176,7 +202,20 @@ class Settings(BaseSettings):
                 "TWILIO_API_BASE_URL must not be set when VOORDEUR_ENV=production "
                 "(it points the Twilio client, with the auth token, at another server)"
             )
+        if self.VOORDEUR_NOTIFY_EXAMPLES and self.VOORDEUR_ENV == "production":
+            raise ValueError(
+                "VOORDEUR_NOTIFY_EXAMPLES must not be set when VOORDEUR_ENV=production "
+                "(it sends to the placeholder addresses of example configurations)"
+            )
         return self
+
+    @property
+    def public_base_url(self) -> str:
+        """Where staff and Twilio reach this service (links in notifications)."""
+        base = self.VOORDEUR_PUBLIC_API_URL or (
+            f"http://{self.VOORDEUR_API_HOST}:{self.VOORDEUR_API_PORT}"
+        )
+        return base.rstrip("/")
 
     @property
     def cors_origins(self) -> list[str]:

@@ -6,8 +6,9 @@ changes (``claimed``, ``in_progress``, ``released`` back to new, ``closed``, ``r
 the organisation it went to; the successor gets ``created`` and, when the returning
 professional confirmed it, ``consent_given``), assignment (``assigned``), call attempts
 (``contact_made``, ``contact_failed``, ``contact_attempted`` with the agreed ``callback_at``),
-consent withdrawal (``consent_withdrawn``) and messages (``message_sent``,
-``message_received``).
+consent withdrawal (``consent_withdrawn``), messages (``message_sent``,
+``message_received``), the team's announcement (``team_notified``, ``services/notifications``)
+and escalation (``escalated``, ``services/escalation``).
 
 ``detail`` holds non-personal facts only: outcomes, organisation and team ids, channels,
 moments, staff usernames. Never a resident's name, phone number, text or a free-text reason.
@@ -147,7 +148,15 @@ def describe(event: HandoverEventOut, org_name: Callable[..., str]) -> str:
                 return f"Overdracht ontvangen, teruggelegd door {org_name(d['returned_from'])}"
             return "Overdracht ontvangen"
         case "team_notified":
-            return "Team op de hoogte gebracht"
+            how = {"email": "per e-mail", "webhook": "via de koppeling"}.get(
+                str(d.get("channel")), ""
+            )
+            what = (
+                "Opschaling gemeld"
+                if d.get("notification") == "escalation"
+                else "Team op de hoogte gebracht"
+            )
+            return f"{what} {how}".strip()
         case "claimed":
             return f"Opgepakt door {name}"
         case "released":
@@ -183,6 +192,11 @@ def describe(event: HandoverEventOut, org_name: Callable[..., str]) -> str:
             to = d.get("to")
             return f"Teruggelegd naar {org_name(to, d.get('team'))}" if to else "Teruggelegd"
         case "escalated":
+            hours = d.get("claim_within_hours")
+            if isinstance(hours, int | float):
+                shown = f"{hours:g}".replace(".", ",")
+                unit = "werkuur" if hours == 1 else "werkuren"
+                return f"Opgeschaald: niet opgepakt binnen {shown} {unit}"
             return "Opgeschaald"
         case "consent_withdrawn":
             return "Toestemming ingetrokken"

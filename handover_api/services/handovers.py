@@ -48,7 +48,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -87,7 +87,7 @@ from handover_api.schemas import (
     MunicipalityOut,
     NoteOut,
 )
-from handover_api.services import audit, events, exports
+from handover_api.services import audit, events, notifications
 from handover_api.services.applications import strip_bsns
 from handover_api.services.conversations import event_key
 from handover_api.services.directory import Directory
@@ -214,6 +214,8 @@ def to_out(handover: Handover) -> HandoverOut:
         ),
         claimed_at=handover.claimed_at,
         first_contact_at=handover.first_contact_at,
+        claim_due_at=handover.claim_due_at,
+        escalated_at=handover.escalated_at,
     )
     if handover.consent_covers_destination:
         return out
@@ -423,7 +425,8 @@ def create_handover(
         resource_id=str(handover.id),
         detail={"handover_id": str(handover.id), "reference": handover.reference},
     )
-    exports.enqueue(session, handover)  # outbox row when the organisation exports handovers
+    # The claim deadline, the team's announcement and the organisation's export (outboxes).
+    notifications.on_arrival(session, handover)
     session.commit()
     logger.info(
         "handover created reference=%s destination=%s/%s priority=%s conversation=%s",
@@ -694,20 +697,6 @@ class ServiceLevel:
         )
 
 
-def working_days_between(start: date, end: date) -> int:
-    """Working days (Monday to Friday) after ``start`` up to and including ``end``; public
-    holidays are not known here and count as working days."""
-    if end <= start:
-        return 0
-    days = 0
-    current = start
-    while current < end:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days += 1
-    return days
-
-
 def _days(n: int) -> str:
     return f"{n} werkdag" if n == 1 else f"{n} werkdagen"
 
@@ -715,8 +704,9 @@ def _days(n: int) -> str:
 def service_level(
     handover: Handover, directory: Directory, *, now: datetime | None = None
 ) -> ServiceLevel:
-    """Working days the resident waited (local dates, Europe/Amsterdam) against the team's
-    service level (``Directory.response_working_days``; urgent cases have the urgent one)."""
+    """Working days the resident waited (local dates, Europe/Amsterdam; the team's working
+    days, without Dutch public holidays and its closing days) against the team's service
+    level (``Directory.response_working_days``; urgent cases have the urgent one)."""
     term = directory.response_working_days(
         handover.destination_organisation,
         handover.destination_team,
@@ -725,7 +715,10 @@ def service_level(
     finished = handover.status in FINISHED_STATUSES
     stop = handover.first_contact_at or (handover.closed_at if finished else None) or now
     stop = stop or utcnow()
-    waited = working_days_between(
+    calendar = directory.handling(
+        handover.destination_organisation, handover.destination_team
+    ).calendar
+    waited = calendar.working_days_between(
         handover.created_at.astimezone(LOCAL_TIME).date(), stop.astimezone(LOCAL_TIME).date()
     )
     if handover.first_contact_at is not None:
@@ -899,7 +892,8 @@ def change_status(
         else:  # pragma: no cover
             raise ConflictError("could not allocate a unique reference, please retry")
         assert successor is not None
-        exports.enqueue(session, successor, directory=directory)  # the receiving side's export
+        # The receiving team's deadline, announcement and export, as for any new handover.
+        notifications.on_arrival(session, successor, directory=directory)
         handover.return_reason = update.reason
         detail["new_handover_id"] = str(successor.id)
         detail["consent_for_destination"] = consent_by is not None

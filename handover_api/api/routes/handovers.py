@@ -7,7 +7,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    status,
+)
 
 from handover_api.api.deps import (
     CatalogueDep,
@@ -37,7 +47,14 @@ from handover_api.schemas import (
     Status,
     Transcript,
 )
-from handover_api.services import application_export, audit, call_attempts, events, handovers
+from handover_api.services import (
+    application_export,
+    audit,
+    call_attempts,
+    events,
+    handovers,
+    notifications,
+)
 from handover_api.services.errors import ServiceError
 
 router = APIRouter(prefix="/handovers", tags=["handovers"])
@@ -91,6 +108,8 @@ def create_handover(
     session: SessionDep,
     principal: ServicePrincipal,
     response: Response,
+    request: Request,
+    background: BackgroundTasks,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -108,10 +127,23 @@ def create_handover(
         )
     except ServiceError as exc:
         raise _http(exc) from exc
+    out = handovers.to_out(result.handover)
     if not result.created:
         response.status_code = status.HTTP_200_OK
+    elif notifications.has_pending(session, result.handover.id):
+        # End this session's read transaction first: on SQLite every transaction holds the
+        # write lock (BEGIN IMMEDIATE), and the request's session is closed only after the
+        # background task, which needs that lock.
+        session.commit()
+        # Tell the team at once; the worker retries what fails (services/notifications.py).
+        background.add_task(
+            notifications.deliver_handover,
+            request.app.state.db.session_factory,
+            request.app.state.settings,
+            result.handover.id,
+        )
     response.headers["Location"] = f"{handovers.API_PREFIX}/handovers/{result.handover.id}"
-    return handovers.to_out(result.handover)
+    return out
 
 
 @router.get("", response_model=HandoverPage)
