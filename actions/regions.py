@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, root_validator, validator
 
 from actions.config import get_settings
 from actions.datafiles import DataFileError, parse_file
+from common.opening_hours import DEFAULT_HOURS_TEXT, TeamCalendar, parse_hours
 
 Service = Literal[
     "information",
@@ -43,6 +44,11 @@ _URL = re.compile(r"^https?://\S+$")
 # resident after a handover, when a team has no ``response_working_days`` of its own.
 DEFAULT_RESPONSE_WORKING_DAYS = {"regional": 3, "local": 5}
 DEFAULT_URGENT_RESPONSE_WORKING_DAYS = 1
+# Working hours within which a new handover must be claimed before the handover API escalates
+# it, when a team's ``handling:`` does not say (the same defaults as handover_api/services/
+# directory.py; the assistant only validates them).
+DEFAULT_CLAIM_WITHIN_HOURS = 4.0
+DEFAULT_URGENT_CLAIM_WITHIN_HOURS = 1.0
 # The list of Dutch municipalities outside the configured regions, beside the region files
 # (``load_regions`` reads ``*.yml`` of the directory itself only, so it never takes it for one).
 OUTSIDE_FILE = Path("outside") / "municipalities.yml"
@@ -134,6 +140,28 @@ class TeamRef(_Model):
     team: str
 
 
+class Handling(_Model):
+    """When a team works on handovers (``handling:``; our configuration, not a public fact).
+
+    ``hours`` its working hours ("ma-vr 8.30-17.00"; else the team's ``contact.hours``, else
+    ma-vr 9.00-17.00), ``closed_days`` its own closing days on top of the Dutch public
+    holidays, ``claim_within_hours`` / ``urgent_...`` the working hours within which the
+    handover API expects a new handover to be claimed. The same rules as the handover API's
+    ``_HandlingIn`` (handover_api/services/directory.py).
+    """
+
+    hours: str | None = None
+    closed_days: list[date] = []
+    claim_within_hours: float = Field(DEFAULT_CLAIM_WITHIN_HOURS, gt=0, le=200)
+    urgent_claim_within_hours: float = Field(DEFAULT_URGENT_CLAIM_WITHIN_HOURS, gt=0, le=40)
+
+    @validator("hours")
+    def _readable(cls, value: str | None) -> str | None:
+        if value is not None and parse_hours(value) is None:
+            raise ValueError(f"cannot read hours {value!r}; write e.g. 'ma-vr 9.00-17.00'")
+        return value
+
+
 class Team(_Model):
     id: str
     name: str
@@ -143,6 +171,10 @@ class Team(_Model):
     # of this team contacts the resident after a handover; None = the default for its level.
     response_working_days: int | None = Field(None, ge=1, le=20)
     urgent_response_working_days: int | None = Field(None, ge=0, le=5)
+    handling: Handling | None = None  # when the team works on handovers (see Handling)
+    # Where new handovers and escalations are announced: read and validated by the handover
+    # API only (handover_api/services/directory.py); passed through here.
+    notify: dict[str, Any] | None = None
 
 
 class Successor(_Sourced):
@@ -551,6 +583,20 @@ class RegionConfig:
         return (team.contact.verified("hours") if team.contact else None) or (
             org.contact.verified("hours") if org.contact else None
         )
+
+    def team_calendar(self, org_id: str, team_id: str) -> TeamCalendar:
+        """When the team works on handovers: its ``handling.hours``, else its ``contact.hours``
+        (read as configuration, also when it is example data: it only times what we say and
+        is never shown), else ma-vr 9.00-17.00; minus the Dutch public holidays and its
+        ``handling.closed_days``. The same calendar as the handover API's
+        (``_TeamIn.to_handling`` in handover_api/services/directory.py)."""
+        team = self.organisations[org_id].team(team_id)
+        handling = team.handling or Handling()
+        contact_hours = team.contact.hours if team.contact else None
+        if contact_hours is not None and parse_hours(contact_hours) is None:
+            contact_hours = None
+        hours = handling.hours or contact_hours or DEFAULT_HOURS_TEXT
+        return TeamCalendar.of(hours, handling.closed_days)
 
     def night_shelter(self, municipality_code: str) -> ShelterRoute | None:
         """The verified night shelter / maatschappelijke opvang route for acute homelessness

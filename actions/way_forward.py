@@ -4,11 +4,13 @@ A resident who says "nee", "stop" or "laat maar" must not be left with "Heeft u 
 vraag?": they get the phone number, website or opening hours of their own organisation — but
 only details the region configuration marks as verified; otherwise neutral wording that is
 true everywhere. After a handover they hear when to expect contact (the receiving team's
-configured service level), what to have at hand, and how to reach the team sooner.
+configured service level and, when the team is closed now, when it opens again), what to have
+at hand, and how to reach the team sooner. Nothing here says that someone answers in the chat.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +18,7 @@ import yaml
 
 from actions.config import get_settings
 from actions.regions import Contact, Municipality, Organisation, RegionConfig, Team
+from common.opening_hours import LOCAL_TIME, holiday_name, spoken_moment
 
 LATER_HINT = "U kunt hier ook later altijd 'medewerker' typen."
 NEUTRAL = (
@@ -124,27 +127,74 @@ def what_to_have_at_hand(service: str | None, crisis: bool) -> str:
     return "Houd bij de hand: " + ", ".join(items) + "."
 
 
+def current_time() -> datetime:
+    """Now, in Amsterdam time: the one clock the texts about a team's opening hours read
+    (tests replace it with ``monkeypatch.setattr(way_forward, "current_time", ...)``)."""
+    return datetime.now(LOCAL_TIME)
+
+
+def _same_day(one: datetime, other: datetime) -> bool:
+    return one.astimezone(LOCAL_TIME).date() == other.astimezone(LOCAL_TIME).date()
+
+
+def closed_notice(
+    regions: RegionConfig, organisation_id: str, team_id: str, now: datetime
+) -> str | None:
+    """That the team is closed at ``now`` (evening, weekend, public holiday, its own closing
+    day) and when it starts on the question; None when it is open, or when no opening is
+    found (then nothing is promised)."""
+    calendar = regions.team_calendar(organisation_id, team_id)
+    if calendar.is_open(now):
+        return None
+    opening = calendar.next_opening(now)
+    if opening is None:
+        return None
+    today = now.astimezone(LOCAL_TIME).date()
+    holiday = holiday_name(today)
+    if holiday:
+        closed = f"Vandaag is het {holiday}: het team is gesloten"
+    elif today in calendar.closed_days:
+        closed = "Het team is vandaag gesloten"
+    else:
+        closed = "Het team is nu gesloten"
+    # One short sentence (it goes by SMS too), GSM-7 only; nothing about answering in the chat.
+    return f"{closed} en begint {spoken_moment(opening, now)} met uw vraag."
+
+
 def expected_contact(
-    regions: RegionConfig, organisation_id: str, team_id: str, urgent: bool
+    regions: RegionConfig,
+    organisation_id: str,
+    team_id: str,
+    urgent: bool,
+    now: datetime | None = None,
 ) -> str:
     """When the team will contact the resident: the team's configured service level (our
-    configuration, data/regions), with its telephone hours when a public page states them."""
+    configuration, data/regions), with its telephone hours when a public page states them;
+    when the team is closed at ``now`` (default: ``current_time()``; a naive moment is read
+    as Amsterdam time), also when it starts on the question (``closed_notice``)."""
+    if now is None:
+        now = current_time()
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=LOCAL_TIME)
     days = regions.response_working_days(organisation_id, team_id, urgent=urgent)
     hours = regions.team_hours(organisation_id, team_id)
     if urgent:
-        soon = (
-            "vandaag nog"
-            if days == 0
-            else "uiterlijk de volgende werkdag"
-            if days == 1
-            else f"uiterlijk binnen {days} werkdagen"
-        )
-        when = f"U krijgt voorrang: zij nemen zo snel mogelijk contact met u op, {soon}"
+        if days == 0:
+            # "vandaag nog" only when the team still works today (now or later today)
+            opening = regions.team_calendar(organisation_id, team_id).next_opening(now)
+            works_today = opening is not None and _same_day(opening, now)
+            soon = ", vandaag nog" if works_today else ""
+        elif days == 1:
+            soon = ", uiterlijk de volgende werkdag"
+        else:
+            soon = f", uiterlijk binnen {days} werkdagen"
+        when = f"U krijgt voorrang: zij nemen zo snel mogelijk contact met u op{soon}"
     else:
         when = f"Zij nemen binnen {days} werkdag{'en' if days > 1 else ''} contact met u op"
     if hours:
         when += f" (bereikbaar {hours})"
-    return when + "."
+    closed = closed_notice(regions, organisation_id, team_id, now)
+    return when + "." + (f" {closed}" if closed else "")
 
 
 def sooner(regions: RegionConfig, organisation_id: str, team_id: str) -> str:

@@ -1,8 +1,10 @@
 """A way forward at every end of a conversation, and what follows a handover — with verified
 contact details only (actions/way_forward.py against the real data/regions)."""
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -31,6 +33,9 @@ from actions.way_forward import (
 REPO = Path(__file__).resolve().parents[2]
 PREPARE = yaml.safe_load((REPO / "data" / "prepare.yml").read_text(encoding="utf-8"))
 FIELDS = ("phone", "website", "address", "hours", "walk_in")
+# A Wednesday morning, when every team is open: the texts below do not depend on the wall clock
+# (closed teams: tests/actions/test_contact_outside_hours.py).
+OPEN = datetime(2026, 12, 2, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
 
 
 @pytest.fixture(scope="module")
@@ -139,10 +144,10 @@ def test_expected_contact_follows_every_teams_service_level(regions: RegionConfi
     for organisation in regions.organisations.values():
         for team in organisation.teams:
             days = regions.response_working_days(organisation.id, team.id)
-            text = expected_contact(regions, organisation.id, team.id, urgent=False)
+            text = expected_contact(regions, organisation.id, team.id, urgent=False, now=OPEN)
             assert text.startswith(f"Zij nemen binnen {days} werkdag"), (organisation.id, team.id)
             assert "voorrang" not in text
-            urgent = expected_contact(regions, organisation.id, team.id, urgent=True)
+            urgent = expected_contact(regions, organisation.id, team.id, urgent=True, now=OPEN)
             assert urgent.startswith("U krijgt voorrang")
             # hours only when a public page states them: all configured hours are example data
             assert "ma-vr" not in text and "ma-vr" not in urgent
@@ -153,12 +158,14 @@ def test_expected_contact_defaults_per_level(regions: RegionConfig) -> None:
     team = regions.organisation("werkgeversplein-peelland").team("werkgeversplein")
     assert team.response_working_days is None and team.urgent_response_working_days is None
     assert regions.organisation("gemeente-helmond").team("kcc").response_working_days is None
-    regional = expected_contact(regions, "werkgeversplein-peelland", "werkgeversplein", False)
+    regional = expected_contact(
+        regions, "werkgeversplein-peelland", "werkgeversplein", False, now=OPEN
+    )
     assert f"binnen {DEFAULT_RESPONSE_WORKING_DAYS['regional']} werkdagen" in regional
-    local = expected_contact(regions, "gemeente-helmond", "kcc", False)
+    local = expected_contact(regions, "gemeente-helmond", "kcc", False, now=OPEN)
     assert f"binnen {DEFAULT_RESPONSE_WORKING_DAYS['local']} werkdagen" in local
     assert DEFAULT_URGENT_RESPONSE_WORKING_DAYS == 1
-    urgent = expected_contact(regions, "gemeente-helmond", "kcc", True)
+    urgent = expected_contact(regions, "gemeente-helmond", "kcc", True, now=OPEN)
     assert urgent == (
         "U krijgt voorrang: zij nemen zo snel mogelijk contact met u op, uiterlijk de volgende "
         "werkdag."
@@ -187,10 +194,10 @@ def test_expected_contact_uses_the_configured_service_level(tmp_path: Path) -> N
         },
     )
     try:
-        assert expected_contact(regions, "peel61", "werk-inkomen", False) == (
+        assert expected_contact(regions, "peel61", "werk-inkomen", False, now=OPEN) == (
             "Zij nemen binnen 2 werkdagen contact met u op (bereikbaar ma-do 9.00-12.00)."
         )
-        assert expected_contact(regions, "peel61", "werk-inkomen", True) == (
+        assert expected_contact(regions, "peel61", "werk-inkomen", True, now=OPEN) == (
             "U krijgt voorrang: zij nemen zo snel mogelijk contact met u op, uiterlijk binnen "
             "3 werkdagen (bereikbaar ma-do 9.00-12.00)."
         )
@@ -201,7 +208,7 @@ def test_expected_contact_uses_the_configured_service_level(tmp_path: Path) -> N
 def test_one_working_day_is_singular(tmp_path: Path) -> None:
     regions = _peelland_with(tmp_path, response_working_days=1)
     try:
-        text = expected_contact(regions, "peel61", "werk-inkomen", False)
+        text = expected_contact(regions, "peel61", "werk-inkomen", False, now=OPEN)
         assert text == "Zij nemen binnen 1 werkdag contact met u op."
     finally:
         clear_cache()
