@@ -126,6 +126,12 @@ def production_config(
     )
 
 
+def _mail_text(cfg: "StackConfig") -> str:
+    if cfg.mail_port is None or cfg.production:
+        return "sent through VOORDEUR_SMTP_HOST (docs/team-notifications.md)"
+    return f"{cfg.mail_dir}/new  (kept here, never sent; one file per e-mail)"
+
+
 def _staff_access_text(cfg: "StackConfig") -> str:
     if cfg.production:
         return (
@@ -173,7 +179,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
         cfg = prod
     else:
-        cfg = StackConfig(model=model, **ports)  # type: ignore[arg-type]
+        # Team e-mails (new and escalated handovers) are kept in var/mail, never sent.
+        cfg = StackConfig(model=model, mail_port=args.mail_port, **ports)  # type: ignore[arg-type]
         cfg.extra_env.update(DEV_STAFF_TOKENS)
     print("Starting handover API, action server and Rasa (the first start takes a minute) ...")
     with running_stack(cfg):
@@ -194,6 +201,7 @@ Voordeur is running{" (production profile)" if cfg.production else ""}.
   Chat over HTTP:        curl -s {cfg.rasa_url}/webhooks/rest/webhook \\
                            -d '{{"sender": "demo", "message": "hallo"}}'
   Staff inbox (API):     {_staff_access_text(cfg)}
+  Team e-mails:          {_mail_text(cfg)}
   Logs:                  {cfg.var_dir / "logs"}
 Press Ctrl+C to stop.""",
             flush=True,
@@ -291,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     p.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
     p.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", 8080)))
+    p.add_argument(
+        "--mail-port",
+        type=int,
+        default=int(os.environ.get("MAIL_PORT", 8025)),
+        help="local SMTP server that keeps team e-mails in var/mail (local profile)",
+    )
     p.add_argument("--no-browser", action="store_true")
     p.add_argument(
         "--production",
@@ -337,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         "what",
         nargs="?",
         default="all",
-        choices=["all", "nlu", "api", "staff", "crisis", "conversations"],
+        choices=["all", "nlu", "api", "staff", "notify", "crisis", "conversations"],
     )
     p.set_defaults(func=cmd_bench)
     return parser

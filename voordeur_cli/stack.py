@@ -11,6 +11,7 @@ placeholder (`production_secret_problems`).
 """
 
 import contextlib
+import mailbox
 import os
 import re
 import signal
@@ -126,6 +127,15 @@ class StackConfig:
     production: bool = False
     # Only for the Rasa process (e.g. the Twilio connector's shared replay store).
     rasa_env: dict[str, str] = field(default_factory=dict)
+    # A local SMTP server (aiosmtpd) on this port that keeps every team notification in
+    # `<var_dir>/mail` (a Maildir) instead of sending it; never with VOORDEUR_ENV=production.
+    # It also notifies the teams whose `notify:` is an example (VOORDEUR_NOTIFY_EXAMPLES).
+    mail_port: int | None = None
+    worker_interval_seconds: float = 20.0
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
 
     @classmethod
     def production_profile(cls, model: Path, database: str, **kwargs: object) -> "StackConfig":
@@ -217,6 +227,16 @@ class StackConfig:
             defaults.append(("VOORDEUR_CORS_ORIGINS", LOCAL_WEBCHAT_ORIGINS))
         for name, default in defaults:
             env.setdefault(name, default)
+        env["VOORDEUR_WORKER_INTERVAL_SECONDS"] = str(self.worker_interval_seconds)
+        if self.mail_port is not None and self.env != "production":
+            env.update(
+                {
+                    "VOORDEUR_SMTP_HOST": "127.0.0.1",
+                    "VOORDEUR_SMTP_PORT": str(self.mail_port),
+                    "VOORDEUR_NOTIFY_EXAMPLES": "true",
+                    "VOORDEUR_PUBLIC_API_URL": self.api_url,
+                }
+            )
         env.update(self.extra_env)
         return env
 
@@ -326,6 +346,34 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
             300,
         ),
     }
+    # Team notifications, escalation of unclaimed handovers and exports (outboxes). No HTTP
+    # port: it counts as started when it is still running a moment later.
+    commands["worker"] = (
+        [str(api_bin()), "-m", "handover_api.cli", "worker"],
+        None,
+        CONSUMER_START_SECONDS,
+    )
+    if cfg.mail_port is not None and cfg.env != "production":
+        cfg.mail_dir.parent.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(cfg.mail_dir, create=True)  # tmp/, new/ and cur/, as the handler needs
+        commands = {
+            "mailbox": (
+                [
+                    str(api_bin()),
+                    "-m",
+                    "aiosmtpd",
+                    "-n",
+                    "-l",
+                    f"127.0.0.1:{cfg.mail_port}",
+                    "-c",
+                    "aiosmtpd.handlers.Mailbox",
+                    str(cfg.mail_dir),
+                ],
+                None,
+                CONSUMER_START_SECONDS,
+            ),
+            **commands,
+        }
     if cfg.production:
         # Rasa's events from RabbitMQ into the review log. No HTTP port: it counts as started
         # when it is still running a moment later (the queue keeps events until it reads).

@@ -200,6 +200,9 @@ def run_bench(what: str) -> int:
     if what in ("all", "staff"):
         # The staff workspace at realistic volumes (5000 handovers, 20000 conversations).
         ok &= _run([api_bin("python"), "tests/bench/staff_workspace.py"])
+    if what in ("all", "notify"):
+        # How fast a team hears of a handover; the escalation runner on a backlog.
+        ok &= _run([api_bin("python"), "tests/bench/team_notifications.py"])
     if what in ("all", "nlu"):
         ok &= _run([rasa_bin("python"), "tests/bench/nlu_crossval.py"])
     if what in ("all", "crisis"):

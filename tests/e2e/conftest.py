@@ -67,6 +67,9 @@ def stack(
         "var_dir": var_dir,
         "service_token": E2E_SERVICE_TOKEN,
         "env": "test",
+        # Team notifications land in <var_dir>/mail; the worker runs every second.
+        "mail_port": free_port(),
+        "worker_interval_seconds": 1.0,
     }
     if request.param == "production":
         assert system.ensure_production_services(), "PostgreSQL, Redis and RabbitMQ are needed"
