@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from applications.parsers import MONTH_NAMES
+from common.dutch_dates import MONTH_NAMES
 
 KINDS = frozenset(
     {"name", "date_of_birth", "address", "household", "amount", "text", "choice", "choices"}

@@ -29,6 +29,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Generic, ParamSpec, TypeVar
 
+from common.dutch_dates import MONTH_NAMES, WEEKDAY_NAMES
+
 __all__ = [
     "Address",
     "Household",
@@ -495,20 +497,6 @@ def is_skip(text: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 _DOB_EXAMPLE = "Typ uw geboortedatum als dag-maand-jaar, bijvoorbeeld 15-3-1988."
-MONTH_NAMES = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 _MONTHS: dict[str, int] = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
 _MONTH_ABBREVIATIONS = {
     "jan": 1,
@@ -1320,7 +1308,7 @@ def parse_name(text: str) -> Parsed[str]:
 # --------------------------------------------------------------------------------------------
 
 _MOMENT_EXAMPLE = "Bijvoorbeeld: 'morgen na 14 uur' of 'maandagochtend'."
-_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+_WEEKDAYS = WEEKDAY_NAMES
 _WEEKDAY_NUMBERS = {name: number for number, name in enumerate(_WEEKDAYS)}
 _PARTS = {
     "ochtend": "ochtend",

@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from common.dutch_dates import MONTH_NAMES, WEEKDAY_NAMES
+
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 DEFAULT_HOURS_TEXT = "ma-vr 9.00-17.00"
 # How far ahead the calendar looks for an opening before it gives up (a team configured with
@@ -40,21 +42,6 @@ _SEGMENT = re.compile(
     rf"(?P<days>{_RANGE}(?:\s*(?:,|/|en)\s*{_RANGE})*)\s*:?\s+"
     r"(?P<start>\d{1,2})[.:](?P<start_min>\d{2})\s*(?:-|–|tot)\s*"
     r"(?P<end>\d{1,2})[.:](?P<end_min>\d{2})"
-)
-WEEKDAY_NAMES = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MONTH_NAMES = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
 )
 
 

@@ -48,9 +48,10 @@ from handover_api.models import (
     utcnow,
 )
 from handover_api.schemas import HandoverCreate
-from handover_api.services import handovers, retention, users
+from handover_api.services import handovers, notifications, retention, users
 from handover_api.services.conversation_log import LOW_CONFIDENCE
 from handover_api.services.directory import Directory
+from handover_api.services.directory import current as current_directory
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 
@@ -327,6 +328,8 @@ def _stage_demo(session: Session, handover: Handover, demo: DemoCase, user: Staf
     arrived = utcnow() - timedelta(days=demo.days_ago)
     handover.created_at = arrived
     handover.updated_at = arrived
+    # Its claim time counts from its (demo) arrival: an old new case is escalated by the worker.
+    handover.claim_due_at = notifications.claim_deadline(handover, current_directory())
     if demo.status == "claimed":
         handover.status = "claimed"
         handover.assigned_username = user.username

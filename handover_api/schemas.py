@@ -527,6 +527,12 @@ class AssignmentIn(_In):
     username: Line100
 
 
+class ForwardIn(_In):
+    """Forward a case to another team of the same organisation (``team``: its id)."""
+
+    team: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+
+
 class CallAttemptCreate(_In):
     """One attempt to reach the resident. ``terugbellen`` needs ``callback_at``: the moment
     agreed with the resident (naive times are taken as UTC)."""

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from common.opening_hours import LOCAL_TIME, MONTH_NAMES, WEEKDAY_NAMES
+from common.dutch_dates import MONTH_NAMES, WEEKDAY_NAMES
+from common.opening_hours import LOCAL_TIME
 
 Kind = Literal["new", "escalation"]
 

@@ -3,9 +3,10 @@
 Each handover gets a deadline when it arrives (``Handover.claim_due_at``,
 ``notifications.claim_deadline``): the team's claim time (``handling:`` in its region file, e.g.
 4 working hours, urgent 1) counted in its working hours, skipping Dutch public holidays and its
-own closing days. ``escalate_due`` (run by ``cli worker``) marks every handover that is still
-new and never claimed past that moment: ``escalated_at`` (the inbox shows it), the
-``escalated`` event, and the team's escalation announcement (``escalate_to`` /
+own closing days; it starts again when a case is released or forwarded to another team
+(``notifications.restart_claim``). ``escalate_due`` (run by ``cli worker``) marks every
+handover that is new, with nobody assigned, past that moment: ``escalated_at`` (the inbox
+shows it), the ``escalated`` event, and the team's escalation announcement (``escalate_to`` /
 ``escalate_url``). The mark is taken with a conditional ``UPDATE``, so a case claimed at the
 same moment, or two workers, never produce a second escalation.
 """
@@ -30,7 +31,7 @@ ACTOR = "system:escalation"
 def _overdue(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Handover.status == "new",
-        Handover.claimed_at.is_(None),
+        Handover.assigned_username.is_(None),
         Handover.escalated_at.is_(None),
         Handover.claim_due_at.is_not(None),
         Handover.claim_due_at <= now,

@@ -913,6 +913,8 @@ def change_status(
         handover.assigned_username = None
         handover.assigned_name = None
         handover.assigned_at = None
+        # Nobody has it now: the team's claim time starts again (and it may escalate again).
+        notifications.restart_claim(session, handover, directory=directory)
     _record_status_event(session, handover, current, target, principal, successor)
     audit.record(
         session,
@@ -1005,6 +1007,72 @@ def _assign_to(handover: Handover, *, username: str, display_name: str) -> None:
     handover.assigned_at = now
     if handover.claimed_at is None:
         handover.claimed_at = now
+
+
+def forward(
+    session: Session,
+    *,
+    handover: Handover,
+    team: str,
+    principal: Principal,
+    directory: Directory,
+) -> Handover:
+    """Send an open case to another team of its organisation (the contact centre to the
+    wijkteam, one gebiedsteam to another): it becomes new and unassigned for that team, whose
+    claim time starts now and who is told as for a new handover; the ``forwarded`` event
+    names both teams. Audited. Commits.
+
+    ConflictError (409) for a returned or closed case, or one already with that team;
+    InvalidRequestError (422) for a team the organisation does not have. Another
+    organisation is a return (``change_status`` to ``returned``), not a forward.
+    """
+    if handover.status in FINISHED_STATUSES:
+        raise ConflictError(f"a {handover.status} handover cannot be forwarded")
+    if team == handover.destination_team:
+        raise ConflictError(f"the handover is already with team {team!r}")
+    problem = directory.team_error(organisation=handover.destination_organisation, team=team)
+    if problem:
+        raise InvalidRequestError(problem)
+    previous, status_before = handover.destination_team, handover.status
+    now = utcnow()
+    handover.destination_team = team
+    handover.status = "new"
+    handover.assigned_username = None
+    handover.assigned_name = None
+    handover.assigned_at = None
+    handover.updated_at = now
+    events.record(
+        session,
+        handover,
+        "forwarded",
+        actor=principal.actor,
+        actor_name=principal.display_name,
+        detail={"to": handover.destination_organisation, "team": team, "from_team": previous},
+        at=now,
+    )
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="handover.forward",
+        resource_type="handover",
+        resource_id=str(handover.id),
+        detail={
+            "handover_id": str(handover.id),
+            "from_team": previous,
+            "to_team": team,
+            "status": {"from": status_before, "to": "new"},
+        },
+    )
+    notifications.restart_claim(session, handover, directory=directory, announce=True)
+    session.commit()
+    logger.info(
+        "handover %s forwarded from team %s to %s by %s",
+        handover.reference,
+        previous,
+        team,
+        principal.actor,
+    )
+    return handover
 
 
 def assignable_users(session: Session, *, organisation: str) -> Sequence[StaffUser]:

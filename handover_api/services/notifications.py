@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from fastapi import BackgroundTasks, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,13 +58,38 @@ def configure(settings: Settings) -> None:
     _include_examples = settings.VOORDEUR_NOTIFY_EXAMPLES
 
 
-def claim_deadline(handover: Handover, directory: Directory) -> datetime | None:
+def claim_deadline(
+    handover: Handover, directory: Directory, start: datetime | None = None
+) -> datetime | None:
     """When ``handover`` must be claimed: the team's claim time (working hours, urgent
-    shorter) counted from its creation in the team's working time; None if it never fits."""
+    shorter) counted in the team's working time from ``start`` (default: its creation);
+    None if it never fits."""
     org, team = handover.destination_organisation, handover.destination_team
     hours = directory.claim_within(org, team, urgent=handover.priority == "urgent")
     calendar = directory.handling(org, team).calendar
-    return calendar.add_working_time(handover.created_at or utcnow(), timedelta(hours=hours))
+    begin = start or handover.created_at or utcnow()
+    return calendar.add_working_time(begin, timedelta(hours=hours))
+
+
+def restart_claim(
+    session: Session, handover: Handover, *, directory: Directory, announce: bool = False
+) -> None:
+    """Nobody has the case any more (released, or forwarded to another team): its team's
+    claim time starts now, it may be escalated again, and with ``announce`` the (new) team
+    is told as for a new handover. Earlier announcements stay on the timeline as events;
+    their outbox rows make way for this round's (not committed here)."""
+    handover.claim_due_at = claim_deadline(handover, directory, start=utcnow())
+    handover.escalated_at = None
+    kinds = ["escalation", "new"] if announce else ["escalation"]
+    for row in session.scalars(
+        select(HandoverNotification).where(
+            HandoverNotification.handover_id == handover.id, HandoverNotification.kind.in_(kinds)
+        )
+    ):
+        session.delete(row)
+    session.flush()
+    if announce:
+        enqueue(session, handover, "new", directory=directory)
 
 
 def on_arrival(session: Session, handover: Handover, *, directory: Directory | None = None) -> None:
@@ -263,6 +289,27 @@ def has_pending(session: Session, handover_id: uuid.UUID) -> bool:
             .limit(1)
         )
         is not None
+    )
+
+
+def announce_soon(
+    request: Request, background: BackgroundTasks, session: Session, handover_id: uuid.UUID
+) -> None:
+    """After a route stored a handover (created, forwarded): send its pending announcement
+    right after the response, in a background task; the worker retries what fails.
+
+    The request's session ends its transaction first: on SQLite every transaction holds the
+    write lock (BEGIN IMMEDIATE), and the session is closed only after the background task,
+    which needs that lock.
+    """
+    if not has_pending(session, handover_id):
+        return
+    session.commit()
+    background.add_task(
+        deliver_handover,
+        request.app.state.db.session_factory,
+        request.app.state.settings,
+        handover_id,
     )
 
 

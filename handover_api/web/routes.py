@@ -28,7 +28,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -63,6 +63,7 @@ from handover_api.services import (
     handovers,
     media,
     messaging,
+    notifications,
     sessions,
 )
 from handover_api.services.directory import Directory
@@ -756,6 +757,8 @@ def _detail_context(
             for u in handovers.assignable_users(session, organisation=user.organisation)
         ],
         "sla": handovers.service_level(handover, directory),
+        # The organisation's other teams this case can be forwarded to.
+        "forward_teams": _forward_teams(directory, handover),
         "now_local": _local_input(utcnow()),
         "error": None,
         "form": {},
@@ -998,6 +1001,49 @@ def assign(
             else "Kies in de lijst een medewerker van uw organisatie om de zaak aan toe te wijzen."
         )
         return _page(request, "detail.html", context, status_code=exc.status_code)
+    return RedirectResponse(
+        f"/staff/handovers/{handover.id}#behandelaar", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+def _forward_teams(directory: Directory, handover: Handover) -> list[tuple[str, str]]:
+    """(team id, readable name) of the organisation's other teams."""
+    org = directory.organisation(handover.destination_organisation)
+    if org is None:
+        return []
+    return [
+        (team.id, directory.display_name(org.id, team.id))
+        for team in org.teams.values()
+        if team.id != handover.destination_team
+    ]
+
+
+@router.post("/handovers/{handover_id}/forward", response_class=HTMLResponse)
+def forward(
+    request: Request,
+    session: SessionDep,
+    directory: DirectoryDep,
+    user: FormUser,
+    handover: OwnHandoverForUpdate,
+    background: BackgroundTasks,
+    team: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Forward the case to another team of the organisation (the forwarded event; that team
+    is told and its claim time starts)."""
+    try:
+        handovers.forward(
+            session, handover=handover, team=team.strip(), principal=user, directory=directory
+        )
+    except ServiceError as exc:
+        session.rollback()
+        context = _detail_context(session, user, handover, directory)
+        context["error"] = (
+            "Deze zaak is afgerond, of al bij dit team."
+            if exc.status_code == 409
+            else "Kies in de lijst een team van uw organisatie."
+        )
+        return _page(request, "detail.html", context, status_code=exc.status_code)
+    notifications.announce_soon(request, background, session, handover.id)
     return RedirectResponse(
         f"/staff/handovers/{handover.id}#behandelaar", status_code=status.HTTP_303_SEE_OTHER
     )

@@ -34,6 +34,7 @@ from handover_api.schemas import (
     AssignmentIn,
     CallAttemptCreate,
     CallAttemptOut,
+    ForwardIn,
     HandoverCreate,
     HandoverDetail,
     HandoverEventOut,
@@ -130,18 +131,8 @@ def create_handover(
     out = handovers.to_out(result.handover)
     if not result.created:
         response.status_code = status.HTTP_200_OK
-    elif notifications.has_pending(session, result.handover.id):
-        # End this session's read transaction first: on SQLite every transaction holds the
-        # write lock (BEGIN IMMEDIATE), and the request's session is closed only after the
-        # background task, which needs that lock.
-        session.commit()
-        # Tell the team at once; the worker retries what fails (services/notifications.py).
-        background.add_task(
-            notifications.deliver_handover,
-            request.app.state.db.session_factory,
-            request.app.state.settings,
-            result.handover.id,
-        )
+    else:  # tell the team at once; the worker retries what fails
+        notifications.announce_soon(request, background, session, result.handover.id)
     response.headers["Location"] = f"{handovers.API_PREFIX}/handovers/{result.handover.id}"
     return out
 
@@ -394,6 +385,39 @@ def assign_handover(
         session.rollback()
         raise _http(exc) from exc
     return handovers.to_out(handover)
+
+
+@router.post(
+    "/{handover_id}/forward",
+    response_model=HandoverOut,
+    responses={
+        409: {"description": "the handover is returned or closed, or already with that team"},
+        422: {"description": "the organisation has no such team"},
+    },
+)
+def forward_handover(
+    handover: OwnHandover,
+    body: ForwardIn,
+    session: SessionDep,
+    principal: StaffPrincipal,
+    directory: DirectoryDep,
+    request: Request,
+    background: BackgroundTasks,
+) -> HandoverOut:
+    """Forward the case to another team of the caller's organisation: it becomes new and
+    unassigned there, that team's claim time starts and it is told as for a new handover
+    (``forwarded`` event; audited as ``handover.forward``). Another organisation is a return
+    (``PATCH`` with status ``returned``)."""
+    try:
+        handover = handovers.forward(
+            session, handover=handover, team=body.team, principal=principal, directory=directory
+        )
+    except ServiceError as exc:
+        session.rollback()
+        raise _http(exc) from exc
+    out = handovers.to_out(handover)
+    notifications.announce_soon(request, background, session, handover.id)
+    return out
 
 
 @router.post(

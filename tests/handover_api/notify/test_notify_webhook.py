@@ -14,37 +14,17 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
-from handover_api.notify import Notification, NotifyError, WebhookSender, sign, verify_signature
+from handover_api.notify import NotifyError, WebhookSender, sign, verify_signature
 from handover_api.notify.webhook import encode
+from tests.handover_api.notify.test_notify_email import DELIVERY_ID, HANDOVER_ID, LINK, notification
 
 SECRET = "s3cret-of-the-wijkteam"
-HANDOVER_ID = "5c1c3d2e-0000-4000-8000-000000000001"
-DELIVERY_ID = "9f0e8d7c-1111-4222-8333-444455556666"
-LINK = f"https://voordeur.example.nl/staff/handovers/{HANDOVER_ID}"
-
-
-def notification(**overrides: Any) -> Notification:
-    values: dict[str, Any] = {
-        "kind": "new",
-        "delivery_id": DELIVERY_ID,
-        "handover_id": HANDOVER_ID,
-        "reference": "VD-7K3P-92",
-        "urgent": False,
-        "organisation_name": "Gemeente Helmond",
-        "team_name": "het wijkteam Helmond",
-        "link": LINK,
-        "created_at": datetime(2026, 12, 8, 9, 30, tzinfo=UTC),
-        "claim_due_at": datetime(2026, 12, 8, 13, 30, tzinfo=UTC),
-    }
-    values.update(overrides)
-    return Notification(**values)
 
 
 @dataclass

@@ -169,7 +169,7 @@ def test_escalated_exactly_when_the_claim_time_has_run_out(
     assert escalation.escalate_due(session, due + timedelta(hours=5), directory=DIRECTORY) == 0
 
 
-def test_a_claimed_handover_is_not_escalated(
+def test_a_claimed_handover_is_not_escalated_and_a_released_one_starts_again(
     session: Session,
     client: TestClient,
     create_handover: Callable[..., dict[str, Any]],
@@ -182,11 +182,53 @@ def test_a_claimed_handover_is_not_escalated(
     assert response.status_code == 200, response.text
     later = local(date(2026, 12, 9), 10)
     assert escalation.escalate_due(session, later, directory=DIRECTORY) == 0
-    # Released back to new after a claim: it was picked up once, so it is not escalated.
+    # Put back to new: nobody has it, so the team's claim time starts again from now.
+    before = datetime.now(UTC)
     client.patch(
         f"/api/v1/handovers/{handover.id}", json={"status": "new"}, headers=helmond_headers
     )
-    assert escalation.escalate_due(session, later, directory=DIRECTORY) == 0
+    session.refresh(handover)
+    assert handover.claim_due_at is not None and handover.claim_due_at > before
+    assert escalation.escalate_due(session, before, directory=DIRECTORY) == 0
+    due = handover.claim_due_at
+    assert escalation.escalate_due(session, due, directory=DIRECTORY) == 1
+
+
+def test_forwarding_to_another_team_restarts_the_claim_and_tells_that_team(
+    session: Session,
+    client: TestClient,
+    notifying: None,
+    smtp: tuple[Inbox, int],
+    create_handover: Callable[..., dict[str, Any]],
+    helmond_headers: dict[str, str],
+    peel_headers: dict[str, str],
+) -> None:
+    inbox, _ = smtp
+    kcc = {**HELMOND, "team": "kcc", "reason": "Algemene vraag."}
+    body = create_handover(destination=kcc)
+    assert inbox.messages == []  # the contact centre has no notify: block
+    url = f"/api/v1/handovers/{body['id']}/forward"
+    client.post(f"/api/v1/handovers/{body['id']}/assign", json={"username": "bram"},
+                headers=helmond_headers)  # fmt: skip
+    response = client.post(url, json={"team": "wijkteam"}, headers=helmond_headers)
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert out["destination"]["team"] == "wijkteam" and out["status"] == "new"
+    assert out["assigned_to"] is None and out["claim_due_at"] is not None
+    assert [to for to, _ in inbox.messages] == [["wijkteam-overdrachten@helmond.example.nl"]]
+    events = client.get(f"/api/v1/handovers/{body['id']}/events", headers=helmond_headers)
+    forwarded = [e for e in events.json() if e["kind"] == "forwarded"]
+    assert forwarded[0]["detail"] == {
+        "to": "gemeente-helmond", "team": "wijkteam", "from_team": "kcc",
+    }  # fmt: skip
+    # Not to the same team, not to a team the organisation does not have, not by others.
+    assert client.post(url, json={"team": "wijkteam"}, headers=helmond_headers).status_code == 409
+    assert client.post(url, json={"team": "wmo"}, headers=helmond_headers).status_code == 422
+    assert client.post(url, json={"team": "kcc"}, headers=peel_headers).status_code == 404
+    # On the case page: the form, and the timeline in words.
+    login(client, helmond_headers)
+    page = client.get(f"/staff/handovers/{body['id']}").text
+    assert 'id="doorsturen-formulier"' in page and "Doorgestuurd naar" in page
 
 
 def test_new_handover_mails_the_team_and_escalation_mails_the_coordinator(
