@@ -60,8 +60,7 @@ def escalate_due(
             .values(escalated_at=now)
             .execution_options(synchronize_session=False)
         )
-        if getattr(taken, "rowcount", 0) != 1:  # claimed or escalated meanwhile
-            session.rollback()
+        if getattr(taken, "rowcount", 0) != 1:  # claimed or escalated meanwhile: nothing done
             continue
         handover = session.get(Handover, handover_id, populate_existing=True)
         assert handover is not None
@@ -92,11 +91,11 @@ def escalate_due(
             resource_id=str(handover.id),
             detail={"handover_id": str(handover.id), "claim_within_hours": hours},
         )
-        session.commit()
         escalated += 1
         logger.info(
             "handover %s escalated: not claimed within %s working hours",
             handover.reference,
             hours,
         )
+    session.commit()  # one transaction per round: a backlog is escalated in seconds
     return escalated
