@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, root_validator, validator
 
 from actions.config import get_settings
 from actions.datafiles import DataFileError, parse_file
-from common.opening_hours import DEFAULT_HOURS_TEXT, TeamCalendar, parse_hours
+from common.opening_hours import TeamCalendar, parse_hours, working_hours_text
 
 Service = Literal[
     "information",
@@ -592,10 +592,7 @@ class RegionConfig:
         (``_TeamIn.to_handling`` in handover_api/services/directory.py)."""
         team = self.organisations[org_id].team(team_id)
         handling = team.handling or Handling()
-        contact_hours = team.contact.hours if team.contact else None
-        if contact_hours is not None and parse_hours(contact_hours) is None:
-            contact_hours = None
-        hours = handling.hours or contact_hours or DEFAULT_HOURS_TEXT
+        hours = working_hours_text(handling.hours, team.contact.hours if team.contact else None)
         return TeamCalendar.of(hours, handling.closed_days)
 
     def night_shelter(self, municipality_code: str) -> ShelterRoute | None:

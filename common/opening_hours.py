@@ -100,6 +100,15 @@ def _default_hours() -> OpeningHours:
 DEFAULT_HOURS = _default_hours()
 
 
+def working_hours_text(handling_hours: str | None, contact_hours: str | None) -> str:
+    """A team's working hours for handovers, by the one rule both services follow: its
+    ``handling.hours``, else its ``contact.hours`` when readable, else ma-vr 9.00-17.00."""
+    for text in (handling_hours, contact_hours):
+        if text is not None and parse_hours(text) is not None:
+            return text
+    return DEFAULT_HOURS_TEXT
+
+
 @functools.lru_cache(maxsize=64)
 def public_holidays(year: int) -> dict[date, str]:
     """The Dutch public holidays of ``year`` (``holidays``, category public), Dutch names

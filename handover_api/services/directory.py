@@ -48,7 +48,7 @@ from urllib.parse import quote, urlsplit
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in .venv-api
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from common.opening_hours import DEFAULT_HOURS_TEXT, TeamCalendar, parse_hours
+from common.opening_hours import DEFAULT_HOURS_TEXT, TeamCalendar, parse_hours, working_hours_text
 
 Level = Literal["regional", "local"]
 LEVELS: tuple[str, ...] = ("regional", "local")
@@ -588,11 +588,8 @@ class _TeamIn(_Model):
         """``handling:``, with the team's telephone hours (``contact.hours``) as its working
         hours when it names none, and Monday to Friday 9-17 when neither does."""
         given = self.handling or _HandlingIn()
-        contact_hours = self.contact.hours if self.contact else None
-        if contact_hours is not None and parse_hours(contact_hours) is None:
-            contact_hours = None
         return Handling(
-            hours=given.hours or contact_hours or DEFAULT_HOURS_TEXT,
+            hours=working_hours_text(given.hours, self.contact.hours if self.contact else None),
             closed_days=tuple(given.closed_days),
             claim_within_hours=given.claim_within_hours,
             urgent_claim_within_hours=given.urgent_claim_within_hours,
