@@ -1,0 +1,52 @@
+"""The action-result check done once gives the answers Rasa's own check gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from jsonschema import ValidationError, validate
+from rasa.core.actions.action import RemoteAction
+
+from bot import rasa_speedups
+
+ANSWERS: list[dict[str, Any]] = [
+    {"events": [], "responses": []},
+    {
+        "events": [{"event": "slot", "name": "gemeente", "value": "Helmond", "timestamp": None}],
+        "responses": [{"text": "Dank u.", "buttons": [], "custom": {}}],
+    },
+    {"events": [{"event": "form", "name": None}], "responses": [{"response": "utter_ask_x"}]},
+]
+WRONG: list[dict[str, Any]] = [
+    {"events": [{"name": "no event type"}], "responses": []},
+    {"events": "not a list", "responses": []},
+    {"events": [{"event": "slot", "name": "x", "value": 1, "timestamp": "noon"}]},
+]
+
+
+@pytest.fixture(autouse=True)
+def installed() -> None:
+    rasa_speedups.install()
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+def test_valid_answers_pass_as_before(answer: dict[str, Any]) -> None:
+    validate(answer, RemoteAction.action_response_format_spec())
+    action = RemoteAction("action_x", None)
+    assert action._validate_action_result(answer) is True
+
+
+@pytest.mark.parametrize("answer", WRONG)
+def test_invalid_answers_fail_with_the_same_error(answer: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError) as rasas:
+        validate(answer, RemoteAction.action_response_format_spec())
+    with pytest.raises(ValidationError) as ours:
+        RemoteAction("action_x", None)._validate_action_result(answer)
+    assert ours.value.message.startswith(rasas.value.message)
+    assert "Failed to validate Action server response" in ours.value.message
+    assert list(ours.value.path) == list(rasas.value.path)
+
+
+def test_the_schema_is_checked_once() -> None:
+    assert rasa_speedups.action_result_validator() is rasa_speedups.action_result_validator()
