@@ -15,6 +15,7 @@ stamp file inside the venv holds their hash.
 import hashlib
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from voordeur_cli.paths import REQUIREMENTS, VENV_API, VENV_RASA
@@ -84,5 +85,9 @@ def ensure_api_env() -> Path:
 
 
 def ensure_all() -> None:
-    ensure_api_env()
-    ensure_rasa_env()
+    """Both environments, installed side by side: on a fresh machine most of pip's time is
+    downloading and unpacking, so the two together take about as long as the Rasa one."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(ensure_api_env), pool.submit(ensure_rasa_env)]
+        for job in jobs:
+            job.result()  # re-raises a failed installation
