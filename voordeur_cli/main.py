@@ -19,9 +19,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from voordeur_cli import envs, system
 from voordeur_cli.paths import BOT, MODELS, REPO, TRAINING_DATA, VAR, api_bin, rasa_bin
@@ -110,7 +110,8 @@ def production_config(
     model: Path, environ: Mapping[str, str], **ports: int
 ) -> "StackConfig | list[str]":
     """The production profile with its secrets taken from `environ`, or the list of problems
-    (missing or placeholder secrets, demo staff tokens) that forbid starting it."""
+    (missing or placeholder secrets, demo staff tokens) that forbid starting it. `ports` may
+    also carry `rasa_instances`, `action_servers` and `api_workers`."""
     from voordeur_cli.stack import StackConfig, production_secret_problems
 
     problems = production_secret_problems(environ)
@@ -148,10 +149,57 @@ def _staff_access_text(cfg: "StackConfig") -> str:
                            API docs: {cfg.api_url}/docs"""
 
 
+def _scale(args: argparse.Namespace) -> dict[str, int] | str:
+    """Processes per service: the options, else 2 of each on the production profile and 1 on
+    the local one; or why the combination cannot run."""
+    default = 2 if args.production else 1
+    given = {
+        "rasa_instances": args.rasa_instances,
+        "action_servers": args.action_servers,
+        "api_workers": args.api_workers,
+    }
+    scale = {name: default if value is None else value for name, value in given.items()}
+    if min(scale.values()) < 1:
+        return "--rasa-instances, --action-servers and --api-workers must be at least 1"
+    if scale["rasa_instances"] > 1 and not args.production:
+        return (
+            "several Rasa instances need --production (they share its PostgreSQL tracker store "
+            "and Redis lock store)"
+        )
+    return scale
+
+
+def _production_services_answer() -> bool:
+    """PostgreSQL, Redis and RabbitMQ on this machine: started (or installed) when missing,
+    then checked; says which one does not answer, and why."""
+    from voordeur_cli.preflight import check_postgres, check_rabbitmq, check_redis
+
+    system.ensure_production_services()
+    problems = [
+        problem
+        for problem in (
+            check_postgres("127.0.0.1", 5432),
+            check_redis("127.0.0.1", 6379),
+            check_rabbitmq("127.0.0.1", 5672),
+        )
+        if problem
+    ]
+    if problems:
+        from voordeur_cli.preflight import unavailable_message
+
+        print(f"voordeur: {unavailable_message(problems)}", file=sys.stderr)
+    return not problems
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from voordeur_cli.preflight import ServicesUnavailableError
     from voordeur_cli.stack import StackConfig, refusal_message, running_stack
     from voordeur_cli.webchat import serve_webchat
 
+    scale = _scale(args)
+    if isinstance(scale, str):
+        print(f"voordeur: {scale}", file=sys.stderr)
+        return 2
     if args.production:
         # Refuse before installing or training anything: the secrets decide whether we start.
         from voordeur_cli.stack import production_secret_problems
@@ -159,6 +207,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         problems = production_secret_problems(os.environ)
         if problems:
             print(f"voordeur: {refusal_message(problems)}", file=sys.stderr)
+            return 1
+        # The production infrastructure on this machine: PostgreSQL, Redis, RabbitMQ.
+        if not _production_services_answer():
             return 1
     envs.ensure_all()
     model = train()
@@ -168,57 +219,77 @@ def cmd_run(args: argparse.Namespace) -> int:
         "actions_port": args.actions_port,
     }
     if args.production:
-        # The production infrastructure on this machine: PostgreSQL, Redis, RabbitMQ.
-        if not system.ensure_production_services():
-            return 1
         system.ensure_database("voordeur")
         system.ensure_database("voordeur_tracker")
-        prod = production_config(model, os.environ, **ports)
+        prod = production_config(model, os.environ, **ports, **scale)
         if isinstance(prod, list):
             print(f"voordeur: {refusal_message(prod)}", file=sys.stderr)
             return 1
         cfg = prod
     else:
         # Team e-mails (new and escalated handovers) are kept in var/mail, never sent.
-        cfg = StackConfig(model=model, mail_port=args.mail_port, **ports)  # type: ignore[arg-type]
+        cfg = StackConfig(model=model, mail_port=args.mail_port, **ports, **scale)  # type: ignore[arg-type]
         cfg.extra_env.update(DEV_STAFF_TOKENS)
     print("Starting handover API, action server and Rasa (the first start takes a minute) ...")
-    with running_stack(cfg):
-        if not cfg.production:  # never demo users (with well-known tokens) in production
-            subprocess.run(
-                [str(api_bin()), "-m", "handover_api.cli", "seed-demo"],
-                cwd=REPO,
-                env=cfg.environment(),
-                check=True,
-            )
-        server = serve_webchat(args.web_port, cfg.rasa_url, cfg.api_url)
-        url = f"http://127.0.0.1:{args.web_port}/"
-        print(
-            f"""
+    try:
+        with running_stack(cfg):
+            return _serve(cfg, args, serve_webchat)
+    except ServicesUnavailableError as exc:
+        print(f"voordeur: {exc}", file=sys.stderr)
+        return 1
+
+
+def _topology_text(cfg: "StackConfig") -> str:
+    """What runs behind the URLs, when there is more than one process of a kind."""
+    lines = []
+    if cfg.rasa_instances > 1:
+        instances = ", ".join(cfg.rasa_instance_urls)
+        lines.append(f"  Rasa instances:        {instances}  (nginx on {cfg.rasa_url})")
+    if cfg.action_servers > 1:
+        servers = ", ".join(f"127.0.0.1:{port}" for port in cfg.action_ports)
+        lines.append(f"  Action servers:        {servers}  (nginx on 127.0.0.1:{cfg.actions_port})")
+    if cfg.api_workers > 1:
+        lines.append(f"  Handover API workers:  {cfg.api_workers} (uvicorn --workers)")
+    return "".join(f"\n{line}" for line in lines)
+
+
+def _serve(cfg: "StackConfig", args: argparse.Namespace, serve_webchat: Callable[..., Any]) -> int:
+    """The running system: demo data, the demo page, what to open; until Ctrl+C or SIGTERM."""
+    if not cfg.production:  # never demo users (with well-known tokens) in production
+        subprocess.run(
+            [str(api_bin()), "-m", "handover_api.cli", "seed-demo"],
+            cwd=REPO,
+            env=cfg.environment(),
+            check=True,
+        )
+    server = serve_webchat(args.web_port, cfg.rasa_url, cfg.api_url)
+    url = f"http://127.0.0.1:{args.web_port}/"
+    print(
+        f"""
 Voordeur is running{" (production profile)" if cfg.production else ""}.
   Chat in the browser:   {url}   (demo municipal page with the chat widget)
   Chat in the terminal:  ./voordeur shell
   Chat over HTTP:        curl -s {cfg.rasa_url}/webhooks/rest/webhook \\
                            -d '{{"sender": "demo", "message": "hallo"}}'
   Staff inbox (API):     {_staff_access_text(cfg)}
-  Team e-mails:          {_mail_text(cfg)}
+  Team e-mails:          {_mail_text(cfg)}{_topology_text(cfg)}
   Logs:                  {cfg.var_dir / "logs"}
 Press Ctrl+C to stop.""",
-            flush=True,
-        )
-        if not args.no_browser and os.environ.get("DISPLAY"):
-            import webbrowser
+        flush=True,
+    )
+    if not args.no_browser and os.environ.get("DISPLAY"):
+        import webbrowser
 
-            webbrowser.open(url)
-        # `kill` (SIGTERM) must stop the three services too, not only Ctrl+C.
-        signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("Stopping ...")
-        finally:
-            server.shutdown()
+        webbrowser.open(url)
+    # `kill` (SIGTERM) must stop the services too, not only Ctrl+C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("Stopping ...")
+    finally:
+        server.shutdown()
     return 0
 
 
@@ -307,6 +378,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-browser", action="store_true")
     p.add_argument(
+        "--rasa-instances",
+        type=int,
+        help="Rasa servers behind nginx on --rasa-port (production profile; default 2 there, "
+        "1 on the local profile)",
+    )
+    p.add_argument(
+        "--action-servers",
+        type=int,
+        help="action servers behind nginx on --actions-port (default 2 with --production, else 1)",
+    )
+    p.add_argument(
+        "--api-workers",
+        type=int,
+        help="uvicorn workers of the handover API (default 2 with --production, else 1)",
+    )
+    p.add_argument(
         "--production",
         action="store_true",
         help="PostgreSQL, Redis lock store and RabbitMQ instead of embedded defaults; "
@@ -351,7 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
         "what",
         nargs="?",
         default="all",
-        choices=["all", "nlu", "api", "staff", "notify", "crisis", "conversations"],
+        choices=[
+            *("all", "nlu", "api", "staff", "notify", "crisis", "conversations"),
+            *("turns", "scale", "memory", "train", "summary"),
+        ],
     )
     p.set_defaults(func=cmd_bench)
     return parser

@@ -1,7 +1,8 @@
-"""System services the production profile and the tests need: PostgreSQL (and later Redis,
-RabbitMQ), and Chromium for the browser tests of the staff pages. On this kind of machine they
-are usually running already; on a fresh Debian machine we start or install them, because the
-test command must work there too."""
+"""System services the production profile and the tests need: PostgreSQL, Redis, RabbitMQ,
+nginx (the load balancer of several Rasa instances), and Chromium for the browser tests of the
+staff pages. On this kind of machine they are usually running already; on a fresh Debian
+machine we start or install them, because the test command must work there too. Whether they
+answer is checked by voordeur_cli/preflight.py."""
 
 import os
 import shutil
@@ -89,6 +90,27 @@ def ensure_chromium() -> bool:
         return True
     print(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium).", flush=True)
     return False
+
+
+def ensure_nginx() -> str | None:
+    """Debian's nginx, the load balancer of the production profile's several Rasa instances
+    (voordeur_cli/balancer.py); the path of its binary, or None (after saying why).
+
+    Installed from Debian's packages when missing, like Chromium and PostgreSQL. The stack runs
+    its own nginx with its own configuration and ports; Debian's nginx service (port 80) is
+    neither needed nor touched (where the package starts it, it may be stopped).
+    """
+    from voordeur_cli.balancer import nginx_binary
+
+    found = nginx_binary()
+    if found:
+        return found
+    _apt_install("nginx")
+    found = nginx_binary()
+    if found:
+        return found
+    print("nginx is not installed (apt-get install -y nginx).", flush=True)
+    return None
 
 
 def ensure_redis() -> bool:

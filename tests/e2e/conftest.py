@@ -100,13 +100,16 @@ def stack(
 
 def _delete_queue(queue: str) -> None:
     """The production profile's per-run RabbitMQ queue of conversation events (read by the
-    review consumer, see voordeur_cli.stack): gone with the run, so test queues don't pile up."""
+    review consumer, see voordeur_cli.stack) and the exchange of the same name Rasa publishes
+    to: gone with the run, so test queues and exchanges don't pile up."""
     import pika  # the API venv has it (handover_api/consumer.py)
 
     try:
         connection = pika.BlockingConnection(pika.ConnectionParameters("127.0.0.1"))
         try:
-            connection.channel().queue_delete(queue=queue)
+            channel = connection.channel()
+            channel.queue_delete(queue=queue)
+            channel.exchange_delete(exchange=queue)
         finally:
             connection.close()
     except pika.exceptions.AMQPError as exc:
