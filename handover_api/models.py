@@ -127,6 +127,18 @@ class Handover(Base):
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
         CheckConstraint(_in("destination_level", LEVELS), name="destination_level"),
         Index("ix_handovers_inbox", "destination_organisation", "status", "created_at"),
+        # Every column the lists filter on by default and sort by, plus the key: a page of an
+        # organisation's 100,000 handovers is sorted from this index alone, and only the
+        # page's rows are read (services/pagination.page_of with `key`).
+        Index(
+            "ix_handovers_list",
+            "destination_organisation",
+            "status",
+            "priority",
+            "created_at",
+            "reference",
+            "id",
+        ),
         # The escalation runner's query: new, unclaimed, not escalated, due.
         Index("ix_handovers_claim_due", "status", "escalated_at", "claim_due_at"),
     )

@@ -601,6 +601,7 @@ def list_handovers(
         order_by=order_by,
         page=page,
         page_size=page_size,
+        key=Handover.id,
     )
 
 
