@@ -1,4 +1,8 @@
-"""NLU benchmark: k-fold cross-validation of bot/config.yml against a sparse-only baseline.
+"""NLU benchmark: k-fold cross-validation of bot/config.yml against two baselines.
+
+The baselines: bot/config-sparse-only.yml (our pipeline without the sentence encoder) and
+bot/config-rasa-default.yml (Rasa 3.6's default pipeline, what a `rasa init` bot trains with),
+on the same data and folds.
 
 Runs Rasa's own cross-validation for each config, one after the other::
 
@@ -7,14 +11,22 @@ Runs Rasa's own cross-validation for each config, one after the other::
 
 and prints one row per config: intent accuracy, macro and weighted F1 of the intents
 (accumulated over the test folds; `nlu_fallback` predictions count as errors), the
-weighted F1 of every entity extractor that reported, and the wall time.
+weighted F1 of every entity extractor that reported, and the wall time. The same figures go
+to `--json` (var/bench/nlu.json) for tests/bench/summary.py.
+
+There is no held-out, intent-labelled set in this repository or in the shared contract (its
+intents.yml names intents with illustrations, not evaluation utterances; the held-out sets in
+tests/bench label life domains and crises for the detector), so cross-validation is the one
+comparison of pipelines here.
 
 Usage (from anywhere; paths are relative to the repo root)::
 
     .venv-rasa/bin/python tests/bench/nlu_crossval.py [--folds 5] [--out var/bench/nlu]
         [--config bot/config.yml --config bot/config-sparse-only.yml] [--epochs N]
+        [--json var/bench/nlu.json]
 
-`--epochs N` overrides DIETClassifier's epochs in temporary copies of the configs
+`--epochs N` overrides the epochs of DIETClassifier (and ResponseSelector) in temporary
+copies of the configs
 (written under OUT), e.g. to measure how training time and accuracy trade off.
 
 This is a script, not a pytest test: nothing here is collected by pytest.
@@ -30,11 +42,20 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
-DEFAULT_CONFIGS = ["bot/config.yml", "bot/config-sparse-only.yml"]
+DEFAULT_CONFIGS = ["bot/config.yml", "bot/config-sparse-only.yml", "bot/config-rasa-default.yml"]
+# Only these two must differ by the encoder alone; Rasa's default pipeline differs on purpose.
+SAME_BUT_ENCODER = {"config.yml", "config-sparse-only.yml"}
+LABELS = {
+    "config.yml": "Voordeur (bot/config.yml)",
+    "config-sparse-only.yml": "Voordeur without sentence encoder",
+    "config-rasa-default.yml": "Rasa default pipeline",
+}
 DEFAULT_OUT = "var/bench/nlu"
+DEFAULT_JSON = "var/bench/nlu.json"
 DEFAULT_NLU = "data/nlu"
 ENCODER_COMPONENT = "bot.components.sentence_encoder.UniversalSentenceEncoderFeaturizer"
 NON_ENTITY_REPORTS = {"intent_report.json", "response_selection_report.json"}
@@ -45,6 +66,7 @@ class CrossvalResult:
     config: str
     seconds: float
     returncode: int
+    label: str = ""
     accuracy: float | None = None
     macro_f1: float | None = None
     weighted_f1: float | None = None
@@ -63,7 +85,8 @@ def pipeline_names(config: dict) -> list[str]:
 
 
 def warn_if_configs_drift(configs: list[Path]) -> None:
-    """The baseline must equal the full config minus the encoder featurizer."""
+    """The sparse-only baseline must equal the full config minus the encoder featurizer."""
+    configs = [c for c in configs if c.name in SAME_BUT_ENCODER]
     stripped = []
     for path in configs:
         steps = [
@@ -79,12 +102,13 @@ def warn_if_configs_drift(configs: list[Path]) -> None:
 
 
 def with_epochs(config: Path, epochs: int, out: Path) -> Path:
-    """A copy of `config` (under `out`) with DIETClassifier epochs set to `epochs`."""
+    """A copy of `config` (under `out`) with DIETClassifier (and ResponseSelector) epochs
+    set to `epochs`."""
     import yaml
 
     data = load_yaml(config)
     for step in data.get("pipeline") or []:
-        if step.get("name") == "DIETClassifier":
+        if step.get("name") in ("DIETClassifier", "ResponseSelector"):
             step["epochs"] = epochs
     data.pop("policies", None)
     out.mkdir(parents=True, exist_ok=True)
@@ -193,6 +217,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"config to evaluate; repeatable (default: {' and '.join(DEFAULT_CONFIGS)})",
     )
     parser.add_argument("--epochs", type=int, help="override DIETClassifier epochs")
+    parser.add_argument("--json", default=DEFAULT_JSON, help=f"figures as JSON ({DEFAULT_JSON})")
     args = parser.parse_args(argv)
     if args.folds < 2:
         parser.error("--folds must be at least 2")
@@ -213,18 +238,54 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     warn_if_configs_drift(configs)
-    print(describe_data(nlu), flush=True)
-    if args.epochs:
-        configs = [with_epochs(c, args.epochs, out / "configs") for c in configs]
+    data = describe_data(nlu)
+    print(data, flush=True)
+    run = [with_epochs(c, args.epochs, out / "configs") if args.epochs else c for c in configs]
 
-    results = [run_crossval(c, nlu, args.folds, out) for c in configs]
-    for r in results:
-        if Path(r.config).is_relative_to(REPO):
-            r.config = os.path.relpath(r.config, REPO)
+    results = []
+    for original, config in zip(configs, run, strict=True):
+        result = run_crossval(config, nlu, args.folds, out)
+        result.config = (
+            os.path.relpath(original, REPO) if original.is_relative_to(REPO) else str(original)
+        )
+        result.label = LABELS.get(original.name, original.stem)
+        results.append(result)
     epochs = f", DIET epochs {args.epochs}" if args.epochs else ""
     print(f"\nNLU cross-validation, {args.folds} folds{epochs} (reports in {out})")
     print(format_table(results))
+    report = to_json(results, folds=args.folds, epochs=args.epochs, data=data)
+    path = REPO / args.json
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"Written: {path}")
     return 0 if all(r.returncode == 0 and r.accuracy is not None for r in results) else 1
+
+
+def to_json(
+    results: list[CrossvalResult], *, folds: int, epochs: int | None, data: str
+) -> dict[str, Any]:
+    """The figures tests/bench/summary.py reads (var/bench/nlu.json)."""
+    return {
+        "folds": folds,
+        "epochs_override": epochs,
+        "data": data,
+        "machine": {"cpus": os.cpu_count()},
+        "held_out": None,
+        "held_out_note": "no held-out intent-labelled set exists in the repository or contract",
+        "pipelines": [
+            {
+                "config": r.config,
+                "label": r.label or r.config,
+                "ok": r.returncode == 0 and r.accuracy is not None,
+                "accuracy": r.accuracy,
+                "macro_f1": r.macro_f1,
+                "weighted_f1": r.weighted_f1,
+                "entity_f1": r.entity_f1,
+                "seconds": round(r.seconds, 1),
+            }
+            for r in results
+        ],
+    }
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,9 +56,8 @@ from handover_api.services import users  # noqa: E402
 from handover_api.services.conversation_log import LOW_CONFIDENCE  # noqa: E402
 from handover_api.services.conversation_log import _key as event_key  # noqa: E402
 from handover_api.services.handovers import domain_codes_of, phone_digits  # noqa: E402
-from voordeur_cli.stack import free_port  # noqa: E402
+from tests.bench.api_server import SERVICE_TOKEN, api_env, migrate, start_api  # noqa: E402
 
-SERVICE_TOKEN = "bench-service-token-0123456789"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 SLOW_MS = 500.0
 CHUNK = 5000
@@ -812,67 +810,29 @@ def main() -> None:
         url = throwaway = create_pg_database()
     else:
         url = os.environ.get("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "VOORDEUR_ENV": "test",
-        "VOORDEUR_SERVICE_TOKEN": SERVICE_TOKEN,
-        "VOORDEUR_LOG_LEVEL": "WARNING",
-        "DATABASE_URL": url,
-    }
-    server = None
+    env = api_env(url)
     try:
-        py = sys.executable
-        subprocess.run(
-            [py, "-m", "handover_api.cli", "migrate"],
-            env=env,
-            cwd=REPO,
-            check=True,
-            capture_output=True,
-        )
+        migrate(env)
         started = time.perf_counter()
         seeded = seed(url, args.handovers, args.conversations, random.Random(42))
         seed_seconds = time.perf_counter() - started
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                py,
-                "-m",
-                "uvicorn",
-                "handover_api.main:app",
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=REPO,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        print(
-            f"staff workspace benchmark: {platform.machine()} {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, 1 uvicorn worker, "
-            f"database {backend_of(url)}"
-        )
-        print(f"seeded in {seed_seconds:.1f} s:")
-        for name, count in seeded.sizes.items():
-            print(f"  {name:<30} {count:>8}")
-        print(f"{args.reps} requests per route (after 2 warm-up requests), one client at a time:")
-        rows = run(base, seeded, args.reps, args.batches, args.concurrency)
+        with start_api(env, run_migrations=False) as api:
+            print(
+                f"staff workspace benchmark: {platform.machine()} {os.cpu_count()} cores, "
+                f"Python {platform.python_version()}, 1 uvicorn worker, "
+                f"database {backend_of(url)}"
+            )
+            print(f"seeded in {seed_seconds:.1f} s:")
+            for name, count in seeded.sizes.items():
+                print(f"  {name:<30} {count:>8}")
+            print(
+                f"{args.reps} requests per route (after 2 warm-up requests), one client at a time:"
+            )
+            rows = run(api.base, seeded, args.reps, args.batches, args.concurrency)
         print_table(rows)
         slow = [r.label for r in rows if r.p95 > SLOW_MS]
         print(f"\nroutes with p95 > {SLOW_MS:.0f} ms: {', '.join(slow) if slow else 'none'}")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
         if throwaway:
             drop_pg_database(throwaway)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -22,7 +22,6 @@ import platform
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +29,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 from aiosmtpd.controller import Controller
@@ -48,6 +46,7 @@ from handover_api.core.db import make_engine  # noqa: E402
 from handover_api.models import Handover, TranscriptEvent  # noqa: E402
 from handover_api.services import escalation, notifications  # noqa: E402
 from handover_api.services.directory import load_directory  # noqa: E402
+from tests.bench.api_server import SERVICE_TOKEN, api_env, start_api  # noqa: E402
 from tests.bench.staff_workspace import (  # noqa: E402
     HELMOND,
     backend_of,
@@ -60,7 +59,6 @@ from tests.bench.staff_workspace import (  # noqa: E402
 from tests.handover_api.conftest import payload  # noqa: E402
 from voordeur_cli.stack import free_port  # noqa: E402
 
-SERVICE_TOKEN = "bench-service-token-0123456789"
 WIJKTEAM = {"level": "local", "organisation": HELMOND, "team": "wijkteam", "reason": "WMO."}
 
 
@@ -159,62 +157,30 @@ def main() -> None:
     smtp_port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    env: dict[str, Any] = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "VOORDEUR_ENV": "test",
-        "VOORDEUR_SERVICE_TOKEN": SERVICE_TOKEN,
-        "VOORDEUR_LOG_LEVEL": "WARNING",
-        "DATABASE_URL": url,
-        "VOORDEUR_SMTP_HOST": "127.0.0.1",
-        "VOORDEUR_SMTP_PORT": str(smtp_port),
-        "VOORDEUR_NOTIFY_EXAMPLES": "true",
-    }
-    server = None
+    env = api_env(
+        url,
+        VOORDEUR_SMTP_HOST="127.0.0.1",
+        VOORDEUR_SMTP_PORT=str(smtp_port),
+        VOORDEUR_NOTIFY_EXAMPLES="true",
+    )
     try:
-        py = sys.executable
-        subprocess.run(
-            [py, "-m", "handover_api.cli", "migrate"],
-            env=env,
-            cwd=REPO,
-            check=True,
-            capture_output=True,
-        )
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                *(py, "-m", "uvicorn", "handover_api.main:app", "--port", str(port)),
-                *("--no-access-log", "--log-level", "warning"),
-            ],
-            env=env,
-            cwd=REPO,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        print(
-            f"team notification benchmark: {platform.machine()} {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, 1 uvicorn worker, database {backend_of(url)}, "
-            "local SMTP server (aiosmtpd)"
-        )
-        requests_ms, mail_ms = notify_latency(base, mailbox, args.handovers)
-        print(f"\n{args.handovers} handovers POSTed one after another (Helmond wijkteam, e-mail):")
-        print(
-            f"  POST /api/v1/handovers    p50 {statistics.median(requests_ms):6.1f} ms   "
-            f"p95 {pct(requests_ms, 95):6.1f} ms"
-        )
-        print(
-            f"  request -> team mailbox   p50 {statistics.median(mail_ms):6.1f} ms   "
-            f"p95 {pct(mail_ms, 95):6.1f} ms   max {max(mail_ms):6.1f} ms   "
-            f"({len(mail_ms)}/{args.handovers} arrived, {mailbox.count} e-mails in all)"
-        )
-        server.terminate()
-        server.wait(timeout=10)
-        server = None
+        with start_api(env) as api:
+            print(
+                f"team notification benchmark: {platform.machine()} {os.cpu_count()} cores, "
+                f"Python {platform.python_version()}, 1 uvicorn worker, "
+                f"database {backend_of(url)}, local SMTP server (aiosmtpd)"
+            )
+            requests_ms, mail_ms = notify_latency(api.base, mailbox, args.handovers)
+            print(f"\n{args.handovers} handovers POSTed one after another (Helmond wijkteam):")
+            print(
+                f"  POST /api/v1/handovers    p50 {statistics.median(requests_ms):6.1f} ms   "
+                f"p95 {pct(requests_ms, 95):6.1f} ms"
+            )
+            print(
+                f"  request -> team mailbox   p50 {statistics.median(mail_ms):6.1f} ms   "
+                f"p95 {pct(mail_ms, 95):6.1f} ms   max {max(mail_ms):6.1f} ms   "
+                f"({len(mail_ms)}/{args.handovers} arrived, {mailbox.count} e-mails in all)"
+            )
 
         overdue = seed_overdue(url, args.overdue)
         settings = Settings(
@@ -234,9 +200,6 @@ def main() -> None:
             f"one SMTP connection each; {mailbox.count - before} received)"
         )
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
         controller.stop()
         if throwaway:
             drop_pg_database(throwaway)
