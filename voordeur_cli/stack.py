@@ -52,6 +52,17 @@ TWILIO_ACCOUNT_SID_RE = re.compile(r"^AC[0-9a-fA-F]{32}$")
 # Twilio replay protection shared by Rasa instances (Redis db 2; db 1 is the lock store).
 TWILIO_DEDUP_VARIABLE = "VOORDEUR_TWILIO_DEDUP_URL"
 PRODUCTION_TWILIO_DEDUP_URL = "redis://127.0.0.1:6379/2"
+# A served turn does small matrix products for one message; the thread pools of OpenBLAS,
+# OpenMP and TensorFlow spin idle threads between them. Measured on 2 cores
+# (tests/bench/rasa_turns.py): 85 -> 52 ms of Rasa CPU per turn at the same turns/s, which
+# leaves the second core to a second Rasa instance. Training (`voordeur train`) keeps them.
+SERVING_THREADS = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+}
 # The review consumer has no health URL: it counts as started when it still runs after this.
 CONSUMER_START_SECONDS = 3.0
 
@@ -319,8 +330,12 @@ class StackConfig:
         return env
 
     def rasa_environment(self) -> dict[str, str]:
-        """`environment()` plus what only the Rasa server reads (`rasa_env`)."""
-        return {**self.environment(), **self.rasa_env}
+        """`environment()` plus what only the Rasa server reads (`rasa_env`), with one thread
+        per numeric library (SERVING_THREADS) unless the environment already says otherwise."""
+        env = self.environment()
+        for name, value in SERVING_THREADS.items():
+            env.setdefault(name, value)
+        return {**env, **self.rasa_env}
 
     def secret_problems(self) -> list[str]:
         """Why this configuration must not start (production profile only); empty when fine."""
