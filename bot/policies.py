@@ -54,40 +54,35 @@ def is_decided(tracker: DialogueStateTracker) -> bool:
     return _decided == _key(tracker)
 
 
+class _NotesCertainty:
+    """Mixed into a policy: after predicting, notes whether the prediction was certain."""
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        prediction = super().predict_action_probabilities(  # type: ignore[misc]
+            tracker, domain, rule_only_data, **kwargs
+        )
+        _note(tracker, prediction)
+        return prediction
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class RuleDecidesPolicy(RulePolicy):
+class RuleDecidesPolicy(_NotesCertainty, RulePolicy):
     """RulePolicy that notes when its prediction is certain (see the module docstring)."""
 
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
-        _note(tracker, prediction)
-        return prediction
-
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class StoryDecidesPolicy(MemoizationPolicy):
+class StoryDecidesPolicy(_NotesCertainty, MemoizationPolicy):
     """MemoizationPolicy that notes when its prediction is certain."""
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        prediction = super().predict_action_probabilities(tracker, domain, rule_only_data, **kwargs)
-        _note(tracker, prediction)
-        return prediction
 
 
 @DefaultV1Recipe.register(

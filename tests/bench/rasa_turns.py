@@ -33,7 +33,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,87 +230,91 @@ async def closed_loop(
     return result
 
 
-async def open_load(
-    rasa_url: str, scripts: list[list[str]], rate: float, seconds: float, conversations: int = 50
-) -> LoadResult:
+async def paced_residents(
+    scripts: list[list[str]],
+    conversations: int,
+    rate: float,
+    seconds: float,
+    send: Callable[[str, str], Awaitable[None]],
+    seed: int,
+) -> float:
     """`conversations` residents at once sending `rate` messages per second together: each
     sends every `conversations / rate` seconds, later when its previous answer is not in yet
-    (a resident reads the answer before typing on)."""
-    url = f"{rasa_url}/webhooks/rest/webhook"
-    result = LoadResult(name=f"open {rate:g}/s", seconds=seconds, offered_rate=rate)
+    (a resident reads the answer before typing on). `send(conversation, text)` sends one
+    message and waits for the answer. Returns the seconds it took."""
     interval = conversations / rate
-    run = uuid.uuid4().hex[:6]
-    rng = random.Random(7)
+    rng = random.Random(seed)
 
-    async def resident(index: int, client: httpx.AsyncClient) -> None:
+    async def resident(index: int) -> None:
         start = time.monotonic()
         next_at = start + rng.uniform(0, interval)
         number = 0
         while True:
             script = scripts[(index + number * conversations) % len(scripts)]
-            sender = f"open-{run}-{index}-{number}"
+            conversation = f"{index}-{number}"
             number += 1
             for text in script:
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
                 if time.monotonic() - start >= seconds:
                     return
-                await _post_turn(client, url, sender, text, result)
+                await send(conversation, text)
                 next_at += interval
 
+    started = time.monotonic()
+    await asyncio.gather(*(resident(i) for i in range(conversations)))
+    return time.monotonic() - started
+
+
+async def open_load(
+    rasa_url: str, scripts: list[list[str]], rate: float, seconds: float, conversations: int = 50
+) -> LoadResult:
+    """The REST channel under `paced_residents`."""
+    url = f"{rasa_url}/webhooks/rest/webhook"
+    result = LoadResult(name=f"open {rate:g}/s", seconds=seconds, offered_rate=rate)
+    run = uuid.uuid4().hex[:6]
     limits = httpx.Limits(max_connections=conversations + 5)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        started = time.monotonic()
-        await asyncio.gather(*(resident(i, client) for i in range(conversations)))
-        result.seconds = time.monotonic() - started
+
+        async def send(conversation: str, text: str) -> None:
+            await _post_turn(client, url, f"open-{run}-{conversation}", text, result)
+
+        result.seconds = await paced_residents(scripts, conversations, rate, seconds, send, 7)
     return result
 
 
 async def twilio_load(
     rasa_url: str, auth_token: str, scripts: list[list[str]], rate: float, seconds: float
 ) -> LoadResult:
-    """Signed Twilio webhooks (SMS), one every 1/rate s, each resident's turns in order."""
+    """Signed Twilio webhooks (SMS) under `paced_residents`, a message every ~3 s each."""
     url = f"{rasa_url}/webhooks/twilio/webhook"
     validator = RequestValidator(auth_token)
     result = LoadResult(name=f"twilio {rate:g}/s", seconds=seconds, offered_rate=rate)
-    conversations = max(1, int(rate * 3))  # a message every ~3 s per resident
-    interval = conversations / rate
+    phones: dict[str, str] = {}
     rng = random.Random(11)
-
-    async def resident(index: int, client: httpx.AsyncClient) -> None:
-        start = time.monotonic()
-        next_at = start + rng.uniform(0, interval)
-        number = 0
-        while True:
-            script = scripts[(index + number * conversations) % len(scripts)]
-            phone = f"+3161{rng.randrange(10**7):07d}"
-            number += 1
-            for text in script:
-                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-                if time.monotonic() - start >= seconds:
-                    return
-                form = {
-                    "From": phone,
-                    "To": "+3197000000000",
-                    "Body": text,
-                    "MessageSid": f"SM{uuid.uuid4().hex}",
-                    "NumMedia": "0",
-                }
-                headers = {"X-Twilio-Signature": validator.compute_signature(url, form)}
-                started = time.perf_counter()
-                try:
-                    response = await client.post(url, data=form, headers=headers)
-                    ok = response.status_code in (200, 204)
-                except httpx.HTTPError:
-                    ok = False
-                result.latencies_ms.append(1000 * (time.perf_counter() - started))
-                result.turns += 1
-                result.errors += 0 if ok else 1
-                next_at += interval
-
     async with httpx.AsyncClient(timeout=60) as client:
-        started = time.monotonic()
-        await asyncio.gather(*(resident(i, client) for i in range(conversations)))
-        result.seconds = time.monotonic() - started
+
+        async def send(conversation: str, text: str) -> None:
+            phone = phones.setdefault(conversation, f"+3161{rng.randrange(10**7):07d}")
+            form = {
+                "From": phone,
+                "To": "+3197000000000",
+                "Body": text,
+                "MessageSid": f"SM{uuid.uuid4().hex}",
+                "NumMedia": "0",
+            }
+            headers = {"X-Twilio-Signature": validator.compute_signature(url, form)}
+            started = time.perf_counter()
+            try:
+                response = await client.post(url, data=form, headers=headers)
+                ok = response.status_code in (200, 204)
+            except httpx.HTTPError:
+                ok = False
+            result.latencies_ms.append(1000 * (time.perf_counter() - started))
+            result.turns += 1
+            result.errors += 0 if ok else 1
+
+        conversations = max(1, int(rate * 3))
+        result.seconds = await paced_residents(scripts, conversations, rate, seconds, send, 11)
     return result
 
 
