@@ -88,6 +88,25 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / CLOCK_TICKS
 
 
+def local_stack(model: Path, prefix: str) -> StackConfig:
+    """The local profile on free ports, its databases and logs in a new temporary folder."""
+    return StackConfig(
+        model=model,
+        api_port=free_port(),
+        actions_port=free_port(),
+        rasa_port=free_port(),
+        var_dir=Path(tempfile.mkdtemp(prefix=prefix)),
+        env="test",
+    )
+
+
+def write_report(out: Path, report: dict[str, Any]) -> None:
+    """The bench's figures as JSON (read by tests/bench/summary.py)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(f"Written: {out}")
+
+
 def voordeur_scripts() -> list[list[str]]:
     """The user turns of every conversation in the conversation suite."""
     return [[turn.user for turn in conv.turns] for conv in load_suite()]
@@ -387,15 +406,8 @@ def main() -> int:
         return 1
     base_model, init_seconds = baseline_model()
     scripts = voordeur_scripts()
-    work = Path(tempfile.mkdtemp(prefix="voordeur-turns-"))
-    cfg = StackConfig(
-        model=model,
-        api_port=free_port(),
-        actions_port=free_port(),
-        rasa_port=free_port(),
-        var_dir=work,
-        env="test",
-    )
+    cfg = local_stack(model, "voordeur-turns-")
+    work = cfg.var_dir
     if args.endpoints:
         cfg.endpoints = args.endpoints.resolve()
     print(
@@ -465,9 +477,7 @@ def main() -> int:
             )
             report["twilio"] = res.summary()
             print(line(res.summary()), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(f"Written: {args.out}")
+    write_report(args.out, report)
     return 0
 
 

@@ -92,22 +92,15 @@ def group_memory(pgid: int) -> dict[str, Any]:
 def measure_memory(seconds: float, senders: int) -> dict[str, Any]:
     import asyncio
 
-    from tests.bench.rasa_turns import closed_loop, voordeur_scripts
+    from tests.bench.rasa_turns import closed_loop, local_stack, voordeur_scripts
     from voordeur_cli.main import latest_model
-    from voordeur_cli.stack import StackConfig, free_port, running_stack
+    from voordeur_cli.stack import running_stack
 
     model = latest_model()
     if model is None:
         raise SystemExit("no trained model: run ./voordeur train first")
-    work = Path(tempfile.mkdtemp(prefix="voordeur-memory-"))
-    cfg = StackConfig(
-        model=model,
-        api_port=free_port(),
-        actions_port=free_port(),
-        rasa_port=free_port(),
-        var_dir=work,
-        env="test",
-    )
+    cfg = local_stack(model, "voordeur-memory-")
+    work = cfg.var_dir
     print(f"model {model.name}; logs in {work}", flush=True)
     with running_stack(cfg, work / "logs"):
         idle = {name: group_memory(pgid) for name, pgid in cfg.pids.items()}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import uuid
@@ -26,7 +25,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from tests.bench.rasa_turns import closed_loop, group_cpu_seconds, line, voordeur_scripts  # noqa: E402
+from tests.bench.rasa_turns import (  # noqa: E402
+    closed_loop,
+    group_cpu_seconds,
+    line,
+    voordeur_scripts,
+    write_report,
+)
 from voordeur_cli import system  # noqa: E402
 from voordeur_cli.main import latest_model  # noqa: E402
 from voordeur_cli.paths import VAR  # noqa: E402
@@ -91,9 +96,7 @@ def main() -> int:
     speedup = two / one if one else 0.0
     report = {"runs": runs, "ratio": round(speedup, 2), "senders": args.senders}
     print(f"  => 2 instances serve {speedup:.2f}x one instance's turns/s (target >= 1.7)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(f"Written: {args.out}")
+    write_report(args.out, report)
     return 0
 
 
