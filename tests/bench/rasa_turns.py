@@ -44,6 +44,7 @@ from twilio.request_validator import RequestValidator
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.bench.resources import group_pids  # noqa: E402
 from tests.conversations.suite import load_suite  # noqa: E402
 from voordeur_cli.main import latest_model  # noqa: E402
 from voordeur_cli.paths import VAR, rasa_bin  # noqa: E402
@@ -77,14 +78,13 @@ def pct(values: Sequence[float], q: float) -> float:
 def group_cpu_seconds(pgid: int) -> float:
     """User + system CPU time of every process in process group `pgid` (all threads)."""
     total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid in group_pids(pgid):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
             continue
         # after the command: state ppid pgrp session ... utime(14) stime(15)
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
+        total += int(fields[11]) + int(fields[12])
     return total / CLOCK_TICKS
 
 
