@@ -5,6 +5,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 VENV_RASA = REPO / ".venv-rasa"
 VENV_API = REPO / ".venv-api"
+VENV_TOOLS = REPO / ".venv-tools"
 REQUIREMENTS = REPO / "requirements"
 VAR = REPO / "var"
 MODELS = REPO / "models"
