@@ -26,7 +26,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -647,8 +647,17 @@ def restart_service(cfg: StackConfig, name: str, *, signum: int = signal.SIGTERM
 
 
 @contextlib.contextmanager
-def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[StackConfig]:
+def running_stack(
+    cfg: StackConfig,
+    log_dir: Path | None = None,
+    *,
+    model_ready: Callable[[], Path] | None = None,
+) -> Iterator[StackConfig]:
     """Runs the stack's processes until the block ends; logs go to files in `log_dir`.
+
+    With `model_ready`, the model is still being trained: the services that need none (the
+    handover API, the action servers, the mailbox) start meanwhile, and `model_ready()` gives
+    the model just before the Rasa instances start (`./voordeur run` on a fresh clone).
 
     The production profile is refused with placeholder secrets (ProductionSecretsError) and
     when PostgreSQL, Redis or RabbitMQ do not answer (preflight.ServicesUnavailableError),
@@ -668,7 +677,11 @@ def running_stack(cfg: StackConfig, log_dir: Path | None = None) -> Iterator[Sta
     started: list[Service] = []
     cfg.services.clear()
     try:
-        for group in plan(cfg, log_dir):
+        for planned in plan(cfg, log_dir):
+            group, names = planned, {service.name for service in planned}
+            if model_ready is not None and names & set(cfg.rasa_names()):
+                cfg.model = model_ready()  # and plan this group again, with the model
+                group = [s for again in plan(cfg, log_dir) for s in again if s.name in names]
             for service in group:
                 cfg.services[service.name] = service
                 cfg.pids[service.name] = service.start()
