@@ -498,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         choices=[
             *("all", "nlu", "api", "staff", "notify", "crisis", "conversations"),
-            *("turns", "scale", "memory", "train", "summary"),
+            *("turns", "scale", "memory", "train", "first-answer", "summary"),
         ],
     )
     p.set_defaults(func=cmd_bench)

@@ -241,6 +241,9 @@ def run_bench(what: str) -> int:
     if what in ("all", "train"):
         # Time and peak memory of `rasa train --force` (into a temporary directory).
         ok &= _run([api_bin("python"), "tests/bench/resources.py", "train"])
+    if what in ("all", "first-answer"):
+        # A clean clone's `./voordeur run` until the first answer (downloads, trains: minutes).
+        ok &= _run([api_bin("python"), "tests/bench/first_answer.py"])
     if what in ("all", "summary"):
         ok &= _run([api_bin("python"), "tests/bench/summary.py"])
     return 0 if ok else 1

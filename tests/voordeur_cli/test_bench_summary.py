@@ -55,6 +55,7 @@ NLU = {
 }
 MEMORY = {"services": {"rasa": {"peak_rss_mb": 1650.4}, "handover-api": {"peak_rss_mb": 121.3}}}
 TRAINING = {"seconds": 402.3, "peak_rss_mb": 3100.0, "returncode": 0}
+FIRST_ANSWER = {"seconds_to_first_answer": 287.4, "phases_s": {"environments": 41.0}}
 
 
 def everything() -> dict:
@@ -65,6 +66,7 @@ def everything() -> dict:
         "nlu": NLU,
         "memory": MEMORY,
         "training": TRAINING,
+        "first_answer": FIRST_ANSWER,
     }
 
 
@@ -123,6 +125,17 @@ def test_collect_reads_each_bench() -> None:
     assert [p["accuracy"] for p in s["nlu"]["pipelines"]] == [0.695, 0.612]
     assert s["resources"]["peak_rss_mb"]["rasa"] == 1650.4
     assert s["resources"]["training_seconds"] == 402.3
+    assert s["resources"]["first_answer_s"] == 287.4
+
+
+def test_the_first_answer_is_judged_against_five_minutes() -> None:
+    rows = {
+        what: (figure, met) for what, figure, _t, met in summary.rows(summary.collect(everything()))
+    }
+    assert rows["first answer after ./voordeur run"] == ("287 s", "met")
+    late = {**everything(), "first_answer": {"seconds_to_first_answer": 301.0}}
+    rows = {what: met for what, _f, _t, met in summary.rows(summary.collect(late))}
+    assert rows["first answer after ./voordeur run"] == "MISSED"
 
 
 def test_table_and_chart_carry_the_numbers() -> None:
@@ -148,6 +161,7 @@ def test_missing_inputs_are_not_measured_never_invented() -> None:
     assert figures["API creates, SQLite"] == NOT_MEASURED
     assert figures["NLU cross-validation"] == NOT_MEASURED
     assert figures["rasa train time"] == NOT_MEASURED
+    assert figures["first answer after ./voordeur run"] == NOT_MEASURED
     assert figures["peak RSS under load, rasa"] == NOT_MEASURED
     assert all(met == "" for _w, _f, _t, met in rows)  # no verdict without a figure
     svg = render("t", summary.panels(s))
