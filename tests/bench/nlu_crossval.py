@@ -1,8 +1,10 @@
-"""NLU benchmark: k-fold cross-validation of bot/config.yml against two baselines.
+"""NLU benchmark: k-fold cross-validation of bot/config.yml against three other pipelines.
 
-The baselines: bot/config-sparse-only.yml (our pipeline without the sentence encoder) and
+The others: bot/config-sparse-only.yml (our pipeline without the sentence encoder),
+bot/config-logreg.yml (a candidate: a logistic regression for intents and a CRF for entities
+instead of DIET) and
 bot/config-rasa-default.yml (Rasa 3.6's default pipeline, what a `rasa init` bot trains with),
-on the same data and folds.
+on the same data.
 
 Runs Rasa's own cross-validation for each config, one after the other::
 
@@ -46,12 +48,18 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 RASA = REPO / ".venv-rasa" / "bin" / "rasa"
-DEFAULT_CONFIGS = ["bot/config.yml", "bot/config-sparse-only.yml", "bot/config-rasa-default.yml"]
+DEFAULT_CONFIGS = [
+    "bot/config.yml",
+    "bot/config-sparse-only.yml",
+    "bot/config-logreg.yml",
+    "bot/config-rasa-default.yml",
+]
 # Only these two must differ by the encoder alone; Rasa's default pipeline differs on purpose.
 SAME_BUT_ENCODER = {"config.yml", "config-sparse-only.yml"}
 LABELS = {
     "config.yml": "Voordeur (bot/config.yml)",
     "config-sparse-only.yml": "Voordeur without sentence encoder",
+    "config-logreg.yml": "Candidate: logistic regression + CRF",
     "config-rasa-default.yml": "Rasa default pipeline",
 }
 DEFAULT_OUT = "var/bench/nlu"
