@@ -290,8 +290,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         "Starting the handover API and the action server; Rasa starts when its model is ready ..."
     )
     try:
+        # `kill` (SIGTERM) must stop the services too, not only Ctrl+C, also while they start:
+        # running_stack then stops what it started.
+        signal.signal(signal.SIGTERM, _interrupt)
         with running_stack(cfg, model_ready=training.model):
             return _serve(cfg, args, serve_webchat)
+    except KeyboardInterrupt:
+        print("Stopped before the system was running.", file=sys.stderr)
+        return 130
     except ServicesUnavailableError as exc:
         print(f"voordeur: {exc}", file=sys.stderr)
         return 1
@@ -339,8 +345,6 @@ Press Ctrl+C to stop.""",
         import webbrowser
 
         webbrowser.open(url)
-    # `kill` (SIGTERM) must stop the services too, not only Ctrl+C.
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             time.sleep(3600)
