@@ -5,8 +5,9 @@ uses pydantic 2 and SQLAlchemy 2.0. They only talk over HTTP, so they never shar
 
 Why the odd Rasa recipe: Rasa 3.6 declares Python < 3.11. On 3.11 it installs and trains when
 its dependencies come from a frozen lock (requirements/rasa.lock.txt, copied from a verified
-freeze) and Rasa itself is installed with --no-deps --ignore-requires-python. Every pip call
-uses the lock as a constraint file so no extra package can move a locked version.
+freeze) and Rasa itself is installed with --no-deps (uv, unlike pip, then does not check
+Requires-Python). Every install uses the lock as a constraint file so no extra package can
+move a locked version.
 
 Why uv: it installs the same locked versions as pip (the freezes compared equal) but downloads
 and unpacks in parallel, which takes a fresh machine from ~3.5 minutes to ~25 seconds for the
