@@ -10,7 +10,8 @@ read off the run's own output: environments ready, model trained, services up.
     python3 tests/bench/first_answer.py [--timeout 1200] [--keep]
 
 Issue 14's target is a first answer within 5 minutes on this 2-core machine. A benchmark, not
-a test: it takes minutes and downloads the environments' packages. Stdlib only.
+a test: it takes minutes and downloads the environments' packages. Stdlib only (and the
+stdlib-only voordeur_cli).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +32,11 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from voordeur_cli.stack import free_port  # noqa: E402  (the CLI is stdlib only too)
+
 DEFAULT_OUT = REPO / "var" / "bench" / "first_answer.json"
 TARGET_SECONDS = 300.0
 # Lines of `./voordeur run`'s output that end a phase (the first line containing the text).
@@ -40,12 +45,6 @@ PHASES = {
     "trained": "Your Rasa model is trained and saved",
     "running": "Voordeur is running",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ask(rasa_url: str, sender: str) -> list[dict[str, Any]] | None:
