@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from voordeur_cli import envs, system
-from voordeur_cli.paths import BOT, REPO, TRAINING_DATA, api_bin, rasa_bin
+from voordeur_cli.paths import REPO, api_bin, rasa_bin
 
 Step = tuple[str, Callable[[], bool]]
 
@@ -84,19 +84,9 @@ def _api_tests() -> bool:
 
 
 def _validate_data() -> bool:
-    return _run(
-        [
-            rasa_bin("rasa"),
-            "data",
-            "validate",
-            "--config",
-            BOT / "config.yml",
-            "--domain",
-            BOT / "domain",
-            "--data",
-            *TRAINING_DATA,
-        ]
-    )
+    from voordeur_cli.main import validate_command  # main imports this module lazily too
+
+    return _run(validate_command())
 
 
 def _rasa_side_tests() -> bool:
