@@ -3,10 +3,25 @@
 SQLite gets foreign keys switched on and the pysqlite transaction fix (``BEGIN IMMEDIATE``
 emitted by SQLAlchemy: SAVEPOINTs work and writers queue instead of failing with "database is
 locked"); the directory of a SQLite file is created on first use.
+
+A SQLite file also gets:
+
+- write-ahead logging (``journal_mode=WAL``): a commit appends to the log and syncs it once,
+  instead of writing a rollback journal and the database with several syncs; readers in other
+  processes (the worker, the CLI) keep reading while the API writes;
+- one pooled connection per process (``pool_size=1``) and a lock file (``<file>.lock``) held
+  while a connection is in use: every transaction takes SQLite's write lock anyway, so writers
+  queue on the pool and on the lock file, and the next one wakes the moment the previous one
+  is done. Queued on SQLite's busy handler instead, they sleep between tries (up to 100 ms
+  each) while the database is free: with 16 concurrent creates on 2 API workers, p99 was
+  1.6 s and the slowest create 3.7 s; queued, 0.4 s and 0.6 s (tests/bench/api_latency.py).
+  A session returns its connection when its transaction ends, so this serialises
+  transactions, not requests.
 """
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +47,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = _sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # One connection: see the module docstring (a memory database keeps its own pool).
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", 30)
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("check_same_thread", False)
         connect_args.setdefault("timeout", 15)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
+        write_ahead_log = path is not None
+        if path is not None:
+            _queue_writers_on_lock_file(engine, path)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -43,6 +65,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            if write_ahead_log:
+                # Persistent in the file; FULL keeps each commit durable on power loss too
+                # (NORMAL measured no faster here: the time goes to Python, not to fsync).
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -52,6 +79,37 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _queue_writers_on_lock_file(engine: Engine, database: Path) -> None:
+    """Hold an exclusive lock on ``<database>.lock`` while a connection is checked out.
+
+    Processes sharing the file (API workers, the notification worker, the CLI) then queue in
+    the kernel and the next one wakes the moment the lock is released, instead of polling in
+    SQLite's busy handler (sleeps of up to 100 ms while the database is already free). SQLite's
+    own locking still guarantees correctness; this lock only orders the waiting. Each pooled
+    connection opens the file itself, so the lock also excludes threads of one process.
+    """
+    lock_path = database.with_name(database.name + ".lock")
+
+    @event.listens_for(engine, "checkout")
+    def _lock(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        handle = record.info.get("write_lock")
+        if handle is None:
+            handle = record.info["write_lock"] = open(lock_path, "a+b")  # noqa: SIM115
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+
+    @event.listens_for(engine, "checkin")
+    def _unlock(_dbapi_connection: Any, record: Any) -> None:
+        handle = record.info.get("write_lock")
+        if handle is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    @event.listens_for(engine, "close")
+    def _close(_dbapi_connection: Any, record: Any) -> None:
+        handle = record.info.pop("write_lock", None)
+        if handle is not None:
+            handle.close()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -955,12 +955,20 @@ def load_directory(data_dir: Path) -> Directory:
 
     Raises DirectoryError (file + field) when a file is missing, malformed or inconsistent.
     """
-    return _load_resolved((Path(data_dir) / "regions").resolve())
+    return _load_resolved(_regions_dir(Path(data_dir)))
+
+
+@functools.lru_cache(maxsize=8)
+def _regions_dir(data_dir: Path) -> Path:
+    # Resolving touches the file system; request validation asks for the directory several
+    # times per handover, so the resolved path is remembered too.
+    return (data_dir / "regions").resolve()
 
 
 def clear_cache() -> None:
     """Forget loaded configurations (tests, or a reload after editing the YAML)."""
     _load_resolved.cache_clear()
+    _regions_dir.cache_clear()
 
 
 _configured: Path | None = None

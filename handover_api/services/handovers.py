@@ -393,6 +393,9 @@ def create_handover(
             request_hash=body_hash,
             search_phone=phone_digits(payload.contact.phone),
             domain_codes=domain_codes_of([{"code": d.code} for d in payload.life_domains]),
+            # A new handover was returned to nobody yet: known now, so that the response
+            # (to_out) does not open a second transaction to load an empty list.
+            returned_to=[],
         )
         handover.transcript = _transcript_rows(payload.transcript)
         try:
