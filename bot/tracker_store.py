@@ -92,28 +92,26 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     # --- reading ------------------------------------------------------------------------------
 
-    def _last_event_id(self, session: Any, sender_id: str) -> int | None:
-        return (
-            session.query(sa.func.max(self.SQLEvent.id))
-            .filter(self.SQLEvent.sender_id == sender_id)
-            .scalar()
-        )
+    def _last_event_id(self, connection: Any, sender_id: str) -> int | None:
+        """The conversation's highest event id: one indexed query, in Core (the ORM's
+        query building cost more than the query itself)."""
+        events = self.SQLEvent.__table__
+        return connection.execute(
+            sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sender_id)
+        ).scalar()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's latest session: the kept tracker when it is current."""
+        with self.engine.connect() as connection:
+            last_id = self._last_event_id(connection, sender_id)
+        kept = self._kept.get(sender_id)
+        if kept is not None and last_id == kept.last_id and len(kept.tracker.events) == kept.stored:
+            self._kept.move_to_end(sender_id)
+            return kept.tracker
+        self._kept.pop(sender_id, None)
+        if last_id is None:
+            return None
         with self.session_scope() as session:
-            last_id = self._last_event_id(session, sender_id)
-            kept = self._kept.get(sender_id)
-            if (
-                kept is not None
-                and last_id == kept.last_id
-                and len(kept.tracker.events) == kept.stored
-            ):
-                self._kept.move_to_end(sender_id)
-                return kept.tracker
-            self._kept.pop(sender_id, None)
-            if last_id is None:
-                return None
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
         if not rows or self.domain is None:
             return None
@@ -132,44 +130,48 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     # --- writing ------------------------------------------------------------------------------
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Stores (and publishes) the events after the ones already stored."""
+        """Stores (and publishes) the events after the ones already stored.
+
+        Known stored: a tracker this store handed out or saved before (kept), or a conversation
+        with nothing stored yet (Rasa saves a new conversation at once when it creates it).
+        Otherwise Rasa's own way, which finds the new events by reloading and counting.
+        """
         sender_id = tracker.sender_id
-        kept = self._kept.get(sender_id)
-        if kept is None or kept.tracker is not tracker:
-            # A tracker this store did not hand out (a new conversation, a full tracker):
-            # Rasa's own way, which finds the new events by reloading and counting.
-            self._kept.pop(sender_id, None)
+        kept = self._kept.pop(sender_id, None)
+        with self.engine.begin() as connection:
+            last_id = self._last_event_id(connection, sender_id)
+            if kept is not None and kept.tracker is tracker and last_id == kept.last_id:
+                stored = kept.stored
+            elif kept is None and last_id is None:
+                stored = 0
+            else:
+                stored = -1  # another instance stored meanwhile, or a tracker not from here
+            if stored >= 0:
+                new_events = list(itertools.islice(tracker.events, stored, None))
+                if self.event_broker is not None:
+                    await self._stream_new_events(self.event_broker, new_events, sender_id)
+                if new_events:
+                    connection.execute(
+                        self.SQLEvent.__table__.insert(),
+                        [self._row(sender_id, event) for event in new_events],
+                    )
+                    last_id = self._last_event_id(connection, sender_id)
+        if stored < 0:
             await super().save(tracker)
             return
-        with self.session_scope() as session:
-            if self._last_event_id(session, sender_id) != kept.last_id:
-                # Stored meanwhile elsewhere (should not happen under the lock store).
-                session.close()
-                self._kept.pop(sender_id, None)
-                await super().save(tracker)
-                return
-            new_events = list(itertools.islice(tracker.events, kept.stored, None))
-            if self.event_broker is not None:
-                await self._stream_new_events(self.event_broker, new_events, sender_id)
-            rows = [self._row(sender_id, event) for event in new_events]
-            session.add_all(rows)
-            session.flush()  # assigns the ids; read before commit expires the rows
-            last_id = max((row.id for row in rows), default=kept.last_id)
-            session.commit()
-        if any(isinstance(event, SessionStarted) for event in new_events):
-            # The next retrieve holds only the new session: load it from the database.
-            self._kept.pop(sender_id, None)
-        else:
-            kept.stored, kept.last_id = len(tracker.events), last_id
+        if last_id is not None and not any(isinstance(e, SessionStarted) for e in new_events):
+            # What the next retrieve would load (the latest session), so keep it; after a
+            # new session starts, the next retrieve loads that session from the database.
+            self._keep(sender_id, _Kept(tracker, len(tracker.events), last_id))
         logger.debug("Stored %d new events of a conversation", len(new_events))
 
-    def _row(self, sender_id: str, event: Event) -> Any:
+    def _row(self, sender_id: str, event: Event) -> dict[str, Any]:
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }

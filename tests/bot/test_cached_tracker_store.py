@@ -100,6 +100,31 @@ async def test_a_saved_turn_is_read_back_as_rasa_reads_it(tmp_path: Path) -> Non
     assert from_rasa.get_slot("gemeente") == "Helmond"
 
 
+async def test_a_new_conversation_is_stored_without_rasas_reload_and_reads_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "tracker.sqlite3"
+    store = store_at(db)
+    reloads: list[str] = []
+    original = SQLTrackerStore.save
+
+    async def counting_save(self: Any, tracker: Any) -> None:
+        reloads.append(tracker.sender_id)
+        await original(self, tracker)
+
+    monkeypatch.setattr(SQLTrackerStore, "save", counting_save)
+    tracker = await new_conversation(store)  # created (saved), session started (saved)
+    for event in turn("hallo", "Goedendag!", 2.0):
+        tracker.update(event)
+    await store.save(tracker)
+    assert reloads == []  # every save knew which events were new
+
+    rasa_store = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(db))
+    from_rasa = await rasa_store.retrieve("inwoner-1")
+    assert [e.as_dict() for e in from_rasa.events] == [e.as_dict() for e in tracker.events]
+    assert await store.retrieve("inwoner-1") is tracker
+
+
 async def test_another_instance_writing_is_seen_at_once(tmp_path: Path) -> None:
     db = tmp_path / "tracker.sqlite3"
     here, there = store_at(db), store_at(db)

@@ -17,11 +17,24 @@ ANSWERS: list[dict[str, Any]] = [
         "responses": [{"text": "Dank u.", "buttons": [], "custom": {}}],
     },
     {"events": [{"event": "form", "name": None}], "responses": [{"response": "utter_ask_x"}]},
+    {
+        "events": [
+            {"event": "active_loop", "name": "aanvraag_form"},
+            {"event": "bot", "text": "Wat is uw postcode?", "data": {}, "metadata": {}},
+            {"event": "action_execution_rejected", "name": "aanvraag_form"},
+            {"event": "reset_slots"},
+        ],
+        "responses": [],
+    },
 ]
 WRONG: list[dict[str, Any]] = [
     {"events": [{"name": "no event type"}], "responses": []},
     {"events": "not a list", "responses": []},
     {"events": [{"event": "slot", "name": "x", "value": 1, "timestamp": "noon"}]},
+    {"events": [{"event": "slott", "name": "x", "value": 1}], "responses": []},
+    {"events": [{"event": "slot", "name": 5, "value": 1}], "responses": []},
+    {"events": [{"event": "user", "text": 7}], "responses": []},
+    {"events": [{"event": "slot", "name": "x", "value": 1}, "no object"], "responses": []},
 ]
 
 
@@ -46,6 +59,18 @@ def test_invalid_answers_fail_with_the_same_error(answer: dict[str, Any]) -> Non
     assert ours.value.message.startswith(rasas.value.message)
     assert "Failed to validate Action server response" in ours.value.message
     assert list(ours.value.path) == list(rasas.value.path)
+
+
+@pytest.mark.parametrize("answer", ANSWERS + WRONG)
+def test_checking_by_event_type_agrees_with_the_full_check(answer: dict[str, Any]) -> None:
+    full = rasa_speedups.action_result_validator().is_valid(answer)
+    assert rasa_speedups._passes_by_event_type(answer) is full
+
+
+def test_every_event_type_of_the_schema_has_its_own_branch() -> None:
+    split = rasa_speedups._by_event_type()
+    assert split is not None  # else every answer takes the full (slower) check
+    assert {"user", "bot", "slot", "action", "active_loop", "session_started"} <= set(split[1])
 
 
 def test_the_schema_is_checked_once() -> None:
