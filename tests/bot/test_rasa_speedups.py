@@ -75,3 +75,26 @@ def test_every_event_type_of_the_schema_has_its_own_branch() -> None:
 
 def test_the_schema_is_checked_once() -> None:
     assert rasa_speedups.action_result_validator() is rasa_speedups.action_result_validator()
+
+
+async def test_endpoint_sessions_send_the_same_json_faster() -> None:
+    import json
+
+    import ujson
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoint = EndpointConfig(
+        "http://localhost:5055/webhook", basic_auth={"username": "a", "password": "b"}
+    )
+    session = endpoint.session()
+    try:
+        assert session._json_serialize is ujson.dumps
+        assert session.auth is not None and session.auth.login == "a"
+    finally:
+        await session.close()
+    body = {
+        "tracker": {
+            "events": [{"event": "user", "text": "Ik wil één ding / vragen", "timestamp": 1.5}]
+        }
+    }
+    assert json.loads(ujson.dumps(body)) == body
