@@ -4,19 +4,16 @@ SQLite gets foreign keys switched on and the pysqlite transaction fix (``BEGIN I
 emitted by SQLAlchemy: SAVEPOINTs work and writers queue instead of failing with "database is
 locked"); the directory of a SQLite file is created on first use.
 
-A SQLite file also gets:
-
-- write-ahead logging (``journal_mode=WAL``): a commit appends to the log and syncs it once,
-  instead of writing a rollback journal and the database with several syncs; readers in other
-  processes (the worker, the CLI) keep reading while the API writes;
-- one pooled connection per process (``pool_size=1``) and a lock file (``<file>.lock``) held
-  while a connection is in use: every transaction takes SQLite's write lock anyway, so writers
-  queue on the pool and on the lock file, and the next one wakes the moment the previous one
-  is done. Queued on SQLite's busy handler instead, they sleep between tries (up to 100 ms
-  each) while the database is free: with 16 concurrent creates on 2 API workers, p99 was
-  1.6 s and the slowest create 3.7 s; queued, 0.4 s and 0.6 s (tests/bench/api_latency.py).
-  A session returns its connection when its transaction ends, so this serialises
-  transactions, not requests.
+A SQLite file also gets one pooled connection per process (``pool_size=1``) and a lock file
+(``<file>.lock``) held while a connection is in use. Every transaction takes SQLite's write
+lock anyway, so writers queue on the pool and on the lock file, and the next one wakes the
+moment the previous one is done. Queued on SQLite's busy handler instead, they slept between
+tries (up to 100 ms each) while the database was free: with 100,000 handovers and 16
+concurrent creates on 2 API workers, p99 2.7 s and the slowest create 4.7 s; queued, 0.3-0.4 s
+and 0.3-0.5 s, and staff lists under that load no longer take up to 10 s
+(tests/bench/api_latency.py). A session returns its connection when its transaction ends, so
+this serialises transactions, not requests. (Write-ahead logging was measured too and
+changed nothing here: every transaction writes, and the time goes to Python, not the disk.)
 """
 
 from __future__ import annotations
@@ -55,7 +52,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args.setdefault("check_same_thread", False)
         connect_args.setdefault("timeout", 15)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
-        write_ahead_log = path is not None
         if path is not None:
             _queue_writers_on_lock_file(engine, path)
 
@@ -65,11 +61,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            if write_ahead_log:
-                # Persistent in the file; FULL keeps each commit durable on power loss too
-                # (NORMAL measured no faster here: the time goes to Python, not to fsync).
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()
 
         @event.listens_for(engine, "begin")
