@@ -56,11 +56,15 @@ def _cpu_seconds(pid: int) -> float:
 def test_the_balancer_spreads_turns_over_both_instances(scaled: ScaledStack) -> None:
     cfg = scaled.cfg
     before = {name: _cpu_seconds(cfg.pids[name]) for name in ("rasa-1", "rasa-2")}
-    for number in range(8):
+    for number in range(12):
         assert "computerprogramma (AI)" in say(cfg.rasa_url, new_sender(f"spread{number}"), "hallo")
     used = {name: _cpu_seconds(cfg.pids[name]) - before[name] for name in before}
-    # A turn costs an instance tens of milliseconds; an idle instance uses almost nothing.
-    assert all(seconds >= 0.1 for seconds in used.values()), used
+    # Judged by shares, not by absolute seconds (a turn costs 20-60 ms of CPU depending on the
+    # machine): an instance that got no turns would use a few milliseconds while idle, far
+    # below a quarter of what the turns cost together.
+    total = sum(used.values())
+    assert total > 0, used
+    assert all(seconds >= 0.25 * total for seconds in used.values()), used
 
 
 def _twilio_signature(url: str, params: dict[str, str], token: str) -> str:
