@@ -72,6 +72,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def lock_file_of(database: Path) -> Path:
+    """The file whose lock orders the writers of SQLite file ``database``."""
+    return database.with_name(database.name + ".lock")
+
+
 def _queue_writers_on_lock_file(engine: Engine, database: Path) -> None:
     """Hold an exclusive lock on ``<database>.lock`` while a connection is checked out.
 
@@ -81,7 +86,7 @@ def _queue_writers_on_lock_file(engine: Engine, database: Path) -> None:
     own locking still guarantees correctness; this lock only orders the waiting. Each pooled
     connection opens the file itself, so the lock also excludes threads of one process.
     """
-    lock_path = database.with_name(database.name + ".lock")
+    lock_path = lock_file_of(database)
 
     @event.listens_for(engine, "checkout")
     def _lock(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:

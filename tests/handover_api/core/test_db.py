@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from handover_api.core.db import make_engine
+from handover_api.core.db import lock_file_of, make_engine
 
 
 def _table(engine: Engine) -> None:
@@ -30,7 +30,7 @@ def test_a_sqlite_file_has_foreign_keys_and_one_pooled_connection(tmp_path: Path
 
 
 def _lock_file_is_free(database: Path) -> bool:
-    with open(database.with_name(database.name + ".lock"), "a+b") as handle:
+    with open(lock_file_of(database), "a+b") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
